@@ -1,0 +1,65 @@
+/**
+ * The module boundaries, as rules that read as sentences. `npm run check` fails on any
+ * violation; packages/app/test/boundaries.test.ts shows each rule catching a seeded one.
+ * (Package `exports` close the other door: `@shop/inventory/src/...` does not resolve.)
+ */
+const MODULES = 'orders|inventory|payments|notifications';
+
+/** @type {import('dependency-cruiser').IConfiguration['forbidden']} */
+const forbidden = [
+  {
+    name: 'module-reaches-only-contracts',
+    comment: "A module uses another module only through that module's contract, never its implementation.",
+    severity: 'error',
+    from: { path: `^packages/(${MODULES})/(src|test|migrations)/` },
+    to: { path: `^packages/(${MODULES})/(src|migrations)/`, pathNot: '^packages/$1/' },
+  },
+  {
+    name: 'contract-is-a-leaf',
+    comment: 'A contract depends on no module: only on itself and the contract kit.',
+    severity: 'error',
+    from: { path: '^packages/([^/]+)/contract/' },
+    to: { path: '^packages/', pathNot: ['^packages/$1/contract/', '^packages/contract-kit/'] },
+  },
+  {
+    name: 'platform-knows-no-module',
+    comment: 'platform holds cross-cutting pieces; it never imports a module or the app.',
+    severity: 'error',
+    from: { path: '^packages/(platform|contract-kit)/' },
+    to: { path: '^packages/', pathNot: '^packages/(platform|contract-kit)/' },
+  },
+  {
+    name: 'only-app-composes',
+    comment: 'app is the composition root: nothing imports it.',
+    severity: 'error',
+    from: { path: '^packages/', pathNot: '^packages/app/' },
+    to: { path: '^packages/app/' },
+  },
+  {
+    name: 'no-cycles',
+    comment: 'No cycle between files, hence none between modules.',
+    severity: 'error',
+    from: { path: '^packages/' },
+    to: { circular: true },
+  },
+  {
+    name: 'no-unresolvable',
+    comment: 'Every import resolves (a path not in package exports does not).',
+    severity: 'error',
+    from: { path: '^packages/' },
+    to: { couldNotResolve: true },
+  },
+];
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden,
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: 'packages/app/test/fixtures/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'default'], extensions: ['.ts', '.js'] },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};

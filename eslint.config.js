@@ -1,0 +1,27 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
+  { ignores: ['**/node_modules/**', '.data/**', '.tmp/**', 'coverage/**', 'packages/app/test/fixtures/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      // Kysely handles are deliberately `Kysely<any>` at module edges (each repository narrows them).
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@shop/*/src/*', '@shop/*/migrations/*'],
+              message: 'Reach another package only through its public entry point (its package exports).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

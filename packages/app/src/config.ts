@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { ConfigError, EnvReader, type AuthSettings, type OutboxOptions } from '@shop/platform';
+
+export const MODULE_NAMES = ['orders', 'inventory'] as const;
+export type ModuleName = (typeof MODULE_NAMES)[number];
+
+/** Everything the process reads from its environment, validated once at start. */
+export interface AppConfig {
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  /** Unset: the embedded PostgreSQL under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** Unset secret (development only): one is generated and kept under `dataDir`. */
+  readonly auth: AuthSettings | { kind: 'hs256-dev' };
+  readonly logLevel: string;
+  readonly modules: readonly ModuleName[];
+  readonly shutdownTimeoutMs: number;
+  readonly dbPoolSize: number;
+  readonly outbox: OutboxOptions;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const read = new EnvReader(env);
+  const production = read.raw('NODE_ENV') === 'production';
+  const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  return {
+    production,
+    port: read.integer('PORT', 8080, 0, 65_535),
+    host: read.string('HOST', '0.0.0.0'),
+    databaseUrl: databaseUrl ? read.raw('DATABASE_URL') : undefined,
+    dataDir: path.resolve(read.string('DATA_DIR', './.data')),
+    auth: authSettings(read, production),
+    logLevel: read.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    modules: hostedModules(read),
+    shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    dbPoolSize: read.integer('DB_POOL_SIZE', 20, 2, 500),
+    outbox: {
+      maxAttempts: read.integer('OUTBOX_MAX_ATTEMPTS', 10, 1, 1_000),
+      sweepIntervalMs: read.integer('OUTBOX_SWEEP_INTERVAL_MS', 1_000, 10, 3_600_000),
+      retryBaseMs: read.integer('OUTBOX_RETRY_BASE_MS', 500, 1, 3_600_000),
+    },
+  };
+}
+
+function authSettings(read: EnvReader, production: boolean): AppConfig['auth'] {
+  const secret = read.raw('AUTH_JWT_SECRET');
+  const jwks = read.url('AUTH_JWKS_URL', ['https:', 'http:']);
+  const issuer = read.raw('AUTH_JWT_ISSUER');
+  const audience = read.raw('AUTH_JWT_AUDIENCE');
+  const claims = { ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) };
+  if (secret && jwks) throw new ConfigError('AUTH_JWT_SECRET and AUTH_JWKS_URL are both set; choose one');
+  if (jwks) return { kind: 'jwks', url: jwks, ...claims };
+  if (secret) {
+    if (secret.length < 32) throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters');
+    return { kind: 'hs256', secret, ...claims };
+  }
+  if (production) throw new ConfigError('AUTH_JWT_SECRET or AUTH_JWKS_URL is required when NODE_ENV=production');
+  return { kind: 'hs256-dev' };
+}
+
+function hostedModules(read: EnvReader): ModuleName[] {
+  const listed = read.list('MODULES') ?? [...MODULE_NAMES];
+  for (const name of listed) {
+    if (!(MODULE_NAMES as readonly string[]).includes(name)) {
+      throw new ConfigError(`MODULES names an unknown module "${name}" (known: ${MODULE_NAMES.join(', ')})`);
+    }
+  }
+  const missing = MODULE_NAMES.filter((name) => !listed.includes(name));
+  if (missing.length > 0) {
+    throw new ConfigError(`MODULES leaves ${missing.join(', ')} hosted nowhere; this version runs every module in one process (set MODULES to ${MODULE_NAMES.join(',')} or leave it unset)`);
+  }
+  return [...new Set(listed)] as ModuleName[];
+}

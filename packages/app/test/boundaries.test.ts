@@ -1,0 +1,93 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cruise } from 'dependency-cruiser';
+import { ESLint } from 'eslint';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const require = createRequire(import.meta.url);
+const { forbidden } = require(path.join(root, '.dependency-cruiser.cjs')) as { forbidden: unknown[] };
+
+/**
+ * The boundary rules must catch what they claim to: each case seeds one violation in a
+ * throwaway tree shaped like ours and expects exactly that rule to fire.
+ */
+describe('boundary rules (dependency-cruiser)', () => {
+  let tree: string;
+  beforeAll(async () => {
+    tree = await mkdtemp(path.join(tmpdir(), 'shop-boundaries-'));
+  });
+  afterAll(() => rm(tree, { recursive: true, force: true }));
+
+  async function violationsOf(files: Record<string, string>): Promise<string[]> {
+    const dir = await mkdtemp(path.join(tree, 'case-'));
+    for (const [file, content] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+      await writeFile(path.join(dir, file), content);
+    }
+    const result = await cruise(['packages'], { ruleSet: { forbidden } as never, validate: true, baseDir: dir, tsPreCompilationDeps: true });
+    const output = result.output as { summary: { violations: { rule: { name: string } }[] } };
+    return output.summary.violations.map((violation) => violation.rule.name);
+  }
+
+  const clean = {
+    'packages/inventory/src/service.ts': 'export const service = 1;\n',
+    'packages/inventory/contract/src/index.ts': 'export const contract = 1;\n',
+    'packages/platform/src/index.ts': 'export const platform = 1;\n',
+    'packages/app/src/app.ts': "import { service } from '../../inventory/src/service.ts';\nexport const app = service;\n",
+  };
+
+  it('passes a tree that keeps to the rules', async () => {
+    expect(await violationsOf({ ...clean, 'packages/orders/src/service.ts': "import { contract } from '../../inventory/contract/src/index.ts';\nexport const x = contract;\n" })).toEqual([]);
+  });
+
+  it("fails a module importing another module's internals by a relative path", async () => {
+    const seeded = { ...clean, 'packages/orders/src/service.ts': "import { service } from '../../inventory/src/service.ts';\nexport const x = service;\n" };
+    expect(await violationsOf(seeded)).toContain('module-reaches-only-contracts');
+  });
+
+  it('fails a contract that depends on a module', async () => {
+    const seeded = { ...clean, 'packages/orders/contract/src/index.ts': "import { service } from '../../../inventory/src/service.ts';\nexport const x = service;\n" };
+    expect(await violationsOf(seeded)).toContain('contract-is-a-leaf');
+  });
+
+  it('fails platform importing a module', async () => {
+    const seeded = { ...clean, 'packages/platform/src/bad.ts': "import { contract } from '../../inventory/contract/src/index.ts';\nexport const x = contract;\n" };
+    expect(await violationsOf(seeded)).toContain('platform-knows-no-module');
+  });
+
+  it('fails a module importing the app', async () => {
+    const seeded = { ...clean, 'packages/orders/src/bad.ts': "import { app } from '../../app/src/app.ts';\nexport const x = app;\n" };
+    expect(await violationsOf(seeded)).toContain('only-app-composes');
+  });
+
+  it('fails a cycle between modules', async () => {
+    const seeded = {
+      ...clean,
+      'packages/orders/contract/src/index.ts': "import { b } from './b.ts';\nexport const a = b;\n",
+      'packages/orders/contract/src/b.ts': "import { a } from './index.ts';\nexport const b = a;\n",
+    };
+    expect(await violationsOf(seeded)).toContain('no-cycles');
+  });
+});
+
+describe('package exports', () => {
+  it("expose a module's entry point and nothing else", () => {
+    const fromApp = createRequire(path.join(root, 'packages/app/src/app.ts'));
+    expect(fromApp.resolve('@shop/inventory')).toMatch(/packages\/inventory\/src\/index\.ts$/);
+    expect(() => fromApp.resolve('@shop/inventory/src/service.ts')).toThrow(/not defined by "exports"|ERR_PACKAGE_PATH_NOT_EXPORTED/);
+  });
+});
+
+describe('lint rule against deep package imports', () => {
+  it("fails an import of another package's src through its package name", async () => {
+    const eslint = new ESLint({ cwd: root });
+    const [result] = await eslint.lintText("import { x } from '@shop/inventory/src/service.ts';\nexport const y = x;\n", {
+      filePath: path.join(root, 'packages/orders/src/seeded.ts'),
+    });
+    expect(result!.messages.map((message) => message.ruleId)).toContain('no-restricted-imports');
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * What every module error declares: a stable machine-readable code, the HTTP status it
+ * maps to at the edge, and a human title. Codes are part of the public contract: never
+ * rename one, add a new one.
+ */
+export interface ErrorSpec {
+  readonly code: string;
+  readonly status: number;
+  readonly title: string;
+}
+
+/**
+ * A typed module error. Local implementations throw it; HTTP clients rebuild it from the
+ * problem+json answer, so a caller sees the same `code` whether the module runs in its
+ * process or in another one.
+ */
+export class ModuleError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string;
+  /** Extra members of the problem document (e.g. the product ids that were missing). */
+  readonly extensions: Readonly<Record<string, unknown>>;
+
+  constructor(spec: ErrorSpec, detail: string, extensions: Record<string, unknown> = {}) {
+    super(`${spec.code}: ${detail}`);
+    this.name = 'ModuleError';
+    this.code = spec.code;
+    this.status = spec.status;
+    this.title = spec.title;
+    this.detail = detail;
+    this.extensions = extensions;
+  }
+}
+
+export function isModuleError(error: unknown): error is ModuleError {
+  return error instanceof ModuleError;
+}

@@ -1,0 +1,11 @@
+import { Type } from 'typebox';
+
+/**
+ * An idempotency key: 1 to 200 visible ASCII characters. It is stored in a unique index, so it
+ * stays short and plain.
+ */
+export const IdempotencyKey = Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7E]+$' });
+
+/** Text a person types: no control characters (PostgreSQL refuses a NUL byte in text). */
+export const FreeText = (options: { minLength?: number; maxLength: number }) =>
+  Type.String({ minLength: options.minLength ?? 1, maxLength: options.maxLength, pattern: '^[^\\u0000-\\u001F\\u007F]*$' });

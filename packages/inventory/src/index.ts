@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import type { InventoryApi } from '@shop/inventory-contract';
+import { createModuleRuntime, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
+import { inventorySubscriptions } from './handlers.ts';
+import { inventoryRoutes } from './http.ts';
+import { InventoryService } from './service.ts';
+
+export const inventoryMigrations: ModuleMigrations = {
+  schema: 'inventory',
+  directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
+};
+
+/** Builds the inventory module. It calls no other module; it consumes orders' events. */
+export function createInventoryModule(deps: ModuleDeps): ModuleInstance<InventoryApi> {
+  const runtime = createModuleRuntime('inventory', deps);
+  const api = runtime.instrument<InventoryApi>(new InventoryService(deps.db.kysely));
+  return {
+    name: 'inventory',
+    api,
+    routes: inventoryRoutes(api),
+    subscriptions: inventorySubscriptions(runtime.uow),
+    outbox: runtime.outbox,
+    start: async () => runtime.outbox.start(),
+    stop: () => runtime.outbox.stop(),
+  };
+}

@@ -1,0 +1,173 @@
+import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { PAGE_SIZE, type PageResult } from '@shop/contract-kit';
+import type { Product, Reservation } from '@shop/inventory-contract';
+import type { Line, StockLevel } from './domain.ts';
+
+/** SQL on the inventory schema only. */
+interface ProductRow {
+  id: string;
+  sku: string;
+  name: string;
+  price_cents: number;
+  stock_quantity: number;
+  reserved_quantity: Generated<number>;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_at: Generated<Date>;
+}
+
+interface ReservationRow {
+  id: string;
+  order_id: string;
+  product_id: string;
+  quantity: number;
+  status: Reservation['status'];
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+interface InventoryTables {
+  'inventory.products': ProductRow;
+  'inventory.reservations': ReservationRow;
+  'inventory.closed_orders': { order_id: string; closed_at: Generated<Date> };
+}
+
+type Db = Kysely<InventoryTables> | Transaction<InventoryTables>;
+const asDb = (db: Kysely<any> | Transaction<any>) => db as Db;
+
+const PRODUCT_COLUMNS = ['id', 'sku', 'name', 'price_cents', 'stock_quantity', 'reserved_quantity', 'created_at', 'idempotency_key', 'request_hash'] as const;
+
+export function toProduct(row: Selectable<ProductRow>): Product {
+  return {
+    id: row.id,
+    sku: row.sku,
+    name: row.name,
+    price_cents: row.price_cents,
+    stock_quantity: row.stock_quantity,
+    reserved_quantity: row.reserved_quantity,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+function toReservation(row: Selectable<ReservationRow>): Reservation {
+  return {
+    id: row.id,
+    order_id: row.order_id,
+    product_id: row.product_id,
+    quantity: row.quantity,
+    status: row.status,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+export type NewProduct = Omit<Selectable<ProductRow>, 'reserved_quantity' | 'created_at'>;
+
+/** Inserts a product; undefined when its idempotency key is taken (the caller then reads it). */
+export async function insertProduct(db: Kysely<any>, product: NewProduct): Promise<Selectable<ProductRow> | undefined> {
+  return asDb(db)
+    .insertInto('inventory.products')
+    .values(product)
+    .onConflict((conflict) => conflict.column('idempotency_key').doNothing())
+    .returning(PRODUCT_COLUMNS)
+    .executeTakeFirst();
+}
+
+export async function findByIdempotencyKey(db: Kysely<any>, key: string): Promise<Selectable<ProductRow> | undefined> {
+  return asDb(db).selectFrom('inventory.products').select(PRODUCT_COLUMNS).where('idempotency_key', '=', key).executeTakeFirst();
+}
+
+export async function findProduct(db: Kysely<any>, id: string): Promise<Selectable<ProductRow> | undefined> {
+  return asDb(db).selectFrom('inventory.products').select(PRODUCT_COLUMNS).where('id', '=', id).executeTakeFirst();
+}
+
+export async function findProducts(db: Kysely<any>, ids: readonly string[]): Promise<Selectable<ProductRow>[]> {
+  if (ids.length === 0) return [];
+  return asDb(db).selectFrom('inventory.products').select(PRODUCT_COLUMNS).where('id', 'in', [...ids]).execute();
+}
+
+export async function listProducts(db: Kysely<any>, page: number): Promise<PageResult<Product>> {
+  const rows = await asDb(db)
+    .selectFrom('inventory.products')
+    .select(PRODUCT_COLUMNS)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(PAGE_SIZE + 1)
+    .offset(page * PAGE_SIZE)
+    .execute();
+  return { items: rows.slice(0, PAGE_SIZE).map(toProduct), has_more: rows.length > PAGE_SIZE };
+}
+
+/** Moves stock on hand, only if it stays within [reserved, max]; undefined when refused or unknown. */
+export async function adjustStock(db: Kysely<any>, id: string, delta: number, max: number): Promise<Selectable<ProductRow> | undefined> {
+  return asDb(db)
+    .updateTable('inventory.products')
+    .set({ stock_quantity: sql`stock_quantity + ${delta}` })
+    .where('id', '=', id)
+    .where(sql<boolean>`stock_quantity + ${delta} >= reserved_quantity AND stock_quantity + ${delta} <= ${max}`)
+    .returning(PRODUCT_COLUMNS)
+    .executeTakeFirst();
+}
+
+/** Locks the products' rows in id order (the one lock order everywhere: no deadlocks). */
+export async function lockStock(tx: Transaction<any>, ids: readonly string[]): Promise<StockLevel[]> {
+  if (ids.length === 0) return [];
+  return asDb(tx)
+    .selectFrom('inventory.products')
+    .select(['id', 'stock_quantity', 'reserved_quantity'])
+    .where('id', 'in', [...ids])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
+/** Changes reserved (and, when committing, on-hand) quantities by each line. */
+export async function moveQuantities(tx: Transaction<any>, lines: readonly Line[], change: { reserved: 1 | -1; stock: 0 | -1 }): Promise<void> {
+  for (const line of lines) {
+    await asDb(tx)
+      .updateTable('inventory.products')
+      .set({
+        reserved_quantity: sql`reserved_quantity + ${change.reserved * line.quantity}`,
+        stock_quantity: sql`stock_quantity + ${change.stock * line.quantity}`,
+      })
+      .where('id', '=', line.product_id)
+      .execute();
+  }
+}
+
+export async function insertReservations(tx: Transaction<any>, orderId: string, lines: readonly Line[], newId: () => string): Promise<void> {
+  await asDb(tx)
+    .insertInto('inventory.reservations')
+    .values(lines.map((line) => ({ id: newId(), order_id: orderId, product_id: line.product_id, quantity: line.quantity, status: 'active' as const })))
+    .execute();
+}
+
+/** Moves the order's active reservations to `status`, returning what they held. */
+export async function closeReservations(tx: Transaction<any>, orderId: string, status: 'released' | 'committed'): Promise<Line[]> {
+  return asDb(tx)
+    .updateTable('inventory.reservations')
+    .set({ status, updated_at: sql`now()` })
+    .where('order_id', '=', orderId)
+    .where('status', '=', 'active')
+    .returning(['product_id', 'quantity'])
+    .execute();
+}
+
+export async function markOrderClosed(tx: Transaction<any>, orderId: string): Promise<void> {
+  await asDb(tx).insertInto('inventory.closed_orders').values({ order_id: orderId }).onConflict((c) => c.doNothing()).execute();
+}
+
+export async function isOrderClosed(tx: Transaction<any>, orderId: string): Promise<boolean> {
+  const row = await asDb(tx).selectFrom('inventory.closed_orders').select('order_id').where('order_id', '=', orderId).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function listReservations(db: Kysely<any>, orderId: string): Promise<Reservation[]> {
+  const rows = await asDb(db)
+    .selectFrom('inventory.reservations')
+    .selectAll()
+    .where('order_id', '=', orderId)
+    .orderBy('created_at')
+    .orderBy('product_id')
+    .execute();
+  return rows.map(toReservation);
+}

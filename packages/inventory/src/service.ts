@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { ModuleError, type PageResult } from '@shop/contract-kit';
+import {
+  InventoryErrors,
+  type AdjustStockInput,
+  type CreateProductInput,
+  type CreateProductResult,
+  type InventoryApi,
+  type Product,
+  type Reservation,
+} from '@shop/inventory-contract';
+import { fingerprint, invalidInput } from '@shop/platform';
+import { MAX_STOCK, stockAfter } from './domain.ts';
+import * as repo from './repository.ts';
+
+/** The inventory module's interface, in process. */
+export class InventoryService implements InventoryApi {
+  readonly #db: Kysely<any>;
+
+  constructor(db: Kysely<any>) {
+    this.#db = db;
+  }
+
+  async createProduct(input: CreateProductInput, options: { idempotency_key?: string } = {}): Promise<CreateProductResult> {
+    const key = options.idempotency_key ?? null;
+    const hash = key ? fingerprint(input) : null;
+    try {
+      const row = await repo.insertProduct(this.#db, { id: randomUUID(), ...input, idempotency_key: key, request_hash: hash });
+      if (row) return { product: repo.toProduct(row), created: true };
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') {
+        throw new ModuleError(InventoryErrors.skuConflict, `a product with sku "${input.sku}" already exists`);
+      }
+      throw error;
+    }
+    // The key was taken by an earlier (or racing, now committed) request.
+    const earlier = await repo.findByIdempotencyKey(this.#db, key!);
+    if (!earlier) throw new Error('idempotency key conflict without a row');
+    if (earlier.request_hash !== hash) {
+      throw new ModuleError(InventoryErrors.idempotencyKeyReused, 'this Idempotency-Key was used for a different product');
+    }
+    return { product: repo.toProduct(earlier), created: false };
+  }
+
+  async getProduct(id: string): Promise<Product> {
+    const row = await repo.findProduct(this.#db, id);
+    if (!row) throw notFound(id);
+    return repo.toProduct(row);
+  }
+
+  async getProducts(ids: readonly string[]): Promise<Product[]> {
+    return (await repo.findProducts(this.#db, ids)).map(repo.toProduct);
+  }
+
+  async listProducts(page: number): Promise<PageResult<Product>> {
+    return repo.listProducts(this.#db, page);
+  }
+
+  async adjustStock(productId: string, input: AdjustStockInput): Promise<Product> {
+    const row = await repo.adjustStock(this.#db, productId, input.delta, MAX_STOCK);
+    if (row) return repo.toProduct(row);
+    const current = await repo.findProduct(this.#db, productId);
+    if (!current) throw notFound(productId);
+    const verdict = stockAfter(current, input.delta);
+    if (!verdict.ok && verdict.reason === 'above_max') throw invalidInput('body.delta', `stock would exceed ${MAX_STOCK}`);
+    throw new ModuleError(
+      InventoryErrors.insufficientStock,
+      `stock would fall to ${current.stock_quantity + input.delta}, below the ${current.reserved_quantity} reserved`,
+      { stock_quantity: current.stock_quantity, reserved_quantity: current.reserved_quantity },
+    );
+  }
+
+  async listReservations(orderId: string): Promise<Reservation[]> {
+    return repo.listReservations(this.#db, orderId);
+  }
+}
+
+function notFound(id: string): ModuleError {
+  return new ModuleError(InventoryErrors.productNotFound, `no product with id ${id}`);
+}

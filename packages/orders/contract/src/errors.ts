@@ -1,0 +1,17 @@
+import type { ErrorSpec } from '@shop/contract-kit';
+
+/** Stable error codes of the orders module, with the HTTP status each maps to. */
+export const OrdersErrors = {
+  orderNotFound: { code: 'order_not_found', status: 404, title: 'Order not found' },
+  invalidStateTransition: {
+    code: 'invalid_state_transition',
+    status: 409,
+    title: 'The order is not in a state that allows this',
+  },
+  idempotencyKeyReused: {
+    code: 'idempotency_key_reused',
+    status: 422,
+    title: 'This idempotency key was used with a different request',
+  },
+  productNotFound: { code: 'product_not_found', status: 422, title: 'An ordered product does not exist' },
+} as const satisfies Record<string, ErrorSpec>;

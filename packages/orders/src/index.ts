@@ -1,0 +1,33 @@
+import { fileURLToPath } from 'node:url';
+import type { InventoryApi } from '@shop/inventory-contract';
+import type { OrdersApi } from '@shop/orders-contract';
+import { createModuleRuntime, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
+import { ordersSubscriptions } from './handlers.ts';
+import { ordersRoutes } from './http.ts';
+import { OrdersService } from './service.ts';
+
+export const ordersMigrations: ModuleMigrations = {
+  schema: 'orders',
+  directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
+};
+
+export interface OrdersModuleDeps extends ModuleDeps {
+  /** Catalog prices are read through inventory's interface (local or remote, it can't tell). */
+  readonly inventory: InventoryApi;
+}
+
+/** Builds the orders module. */
+export function createOrdersModule(deps: OrdersModuleDeps): ModuleInstance<OrdersApi> {
+  const runtime = createModuleRuntime('orders', deps);
+  const service = new OrdersService({ db: deps.db, uow: runtime.uow, inventory: deps.inventory });
+  const api = runtime.instrument<OrdersApi>(service);
+  return {
+    name: 'orders',
+    api,
+    routes: ordersRoutes(api),
+    subscriptions: ordersSubscriptions(runtime.uow, service),
+    outbox: runtime.outbox,
+    start: async () => runtime.outbox.start(),
+    stop: () => runtime.outbox.stop(),
+  };
+}

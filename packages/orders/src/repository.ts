@@ -1,0 +1,123 @@
+import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { PAGE_SIZE, type PageResult } from '@shop/contract-kit';
+import type { Order, OrderStatus } from '@shop/orders-contract';
+import type { PricedLine } from './domain.ts';
+
+/** SQL on the orders schema only. */
+interface OrderRow {
+  id: string;
+  customer_id: string;
+  status: OrderStatus;
+  total_cents: number;
+  cancel_reason: string | null;
+  idempotency_key: string;
+  request_hash: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+interface ItemRow {
+  order_id: string;
+  line: number;
+  product_id: string;
+  quantity: number;
+  unit_price_cents: number;
+}
+
+interface OrdersTables {
+  'orders.orders': OrderRow;
+  'orders.order_items': ItemRow;
+}
+
+type Db = Kysely<OrdersTables> | Transaction<OrdersTables>;
+const asDb = (db: Kysely<any> | Transaction<any>) => db as Db;
+export type StoredOrder = Selectable<OrderRow>;
+
+export function toOrder(row: StoredOrder, items: readonly ItemRow[]): Order {
+  return {
+    id: row.id,
+    customer_id: row.customer_id,
+    status: row.status,
+    items: items.map(({ product_id, quantity, unit_price_cents }) => ({ product_id, quantity, unit_price_cents })),
+    total_cents: row.total_cents,
+    cancel_reason: row.cancel_reason,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+export interface NewOrder {
+  id: string;
+  customer_id: string;
+  total_cents: number;
+  idempotency_key: string;
+  request_hash: string;
+  lines: readonly PricedLine[];
+}
+
+/** Inserts the order and its items; undefined when another request took the same key first. */
+export async function insertOrder(tx: Transaction<any>, order: NewOrder): Promise<StoredOrder | undefined> {
+  const { lines, ...columns } = order;
+  const row = await asDb(tx)
+    .insertInto('orders.orders')
+    .values({ ...columns, status: 'pending', cancel_reason: null })
+    .onConflict((conflict) => conflict.constraint('one_order_per_key').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) return undefined;
+  await asDb(tx)
+    .insertInto('orders.order_items')
+    .values(lines.map((line, index) => ({ order_id: order.id, line: index, ...line })))
+    .execute();
+  return row;
+}
+
+export async function findByKey(db: Kysely<any>, customerId: string, key: string): Promise<StoredOrder | undefined> {
+  return asDb(db)
+    .selectFrom('orders.orders')
+    .selectAll()
+    .where('customer_id', '=', customerId)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
+}
+
+export async function findOrder(db: Kysely<any> | Transaction<any>, id: string, lock = false): Promise<StoredOrder | undefined> {
+  const query = asDb(db).selectFrom('orders.orders').selectAll().where('id', '=', id);
+  return (lock ? query.forUpdate() : query).executeTakeFirst();
+}
+
+export async function itemsOf(db: Kysely<any> | Transaction<any>, orderIds: readonly string[]): Promise<Map<string, ItemRow[]>> {
+  const byOrder = new Map<string, ItemRow[]>(orderIds.map((id) => [id, []]));
+  if (orderIds.length === 0) return byOrder;
+  const rows = await asDb(db).selectFrom('orders.order_items').selectAll().where('order_id', 'in', [...orderIds]).orderBy('line').execute();
+  for (const row of rows) byOrder.get(row.order_id)!.push(row);
+  return byOrder;
+}
+
+export async function withItems(db: Kysely<any> | Transaction<any>, row: StoredOrder): Promise<Order> {
+  return toOrder(row, (await itemsOf(db, [row.id])).get(row.id) ?? []);
+}
+
+export async function updateStatus(tx: Transaction<any>, id: string, status: OrderStatus, cancelReason: string | null): Promise<StoredOrder> {
+  return asDb(tx)
+    .updateTable('orders.orders')
+    .set({ status, updated_at: sql`now()`, ...(cancelReason !== null ? { cancel_reason: cancelReason } : {}) })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function listForCustomer(db: Kysely<any>, customerId: string, page: number): Promise<PageResult<Order>> {
+  const rows = await asDb(db)
+    .selectFrom('orders.orders')
+    .selectAll()
+    .where('customer_id', '=', customerId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(PAGE_SIZE + 1)
+    .offset(page * PAGE_SIZE)
+    .execute();
+  const pageRows = rows.slice(0, PAGE_SIZE);
+  const items = await itemsOf(db, pageRows.map((row) => row.id));
+  return { items: pageRows.map((row) => toOrder(row, items.get(row.id) ?? [])), has_more: rows.length > PAGE_SIZE };
+}

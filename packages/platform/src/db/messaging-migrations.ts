@@ -1,0 +1,43 @@
+import type { Migration } from './migration.ts';
+
+/**
+ * The outbox and inbox every module gets in its own schema. They live here, beside the code
+ * that reads them (dispatcher, unit of work), so their shape has one source.
+ * Ids start with "platform-" so they never clash with a module's own migrations.
+ */
+export function messagingMigrations(schema: string): Migration[] {
+  return [
+    {
+      id: 'platform-0001_outbox_inbox',
+      sql: `
+        CREATE TABLE "${schema}".outbox (
+          seq bigserial PRIMARY KEY,
+          id uuid NOT NULL UNIQUE,
+          event_type text NOT NULL,
+          event_version integer NOT NULL,
+          payload jsonb NOT NULL,
+          traceparent text,
+          occurred_at timestamptz NOT NULL DEFAULT now(),
+          status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+          attempts integer NOT NULL DEFAULT 0,
+          next_attempt_at timestamptz NOT NULL DEFAULT now(),
+          last_error text,
+          delivered_at timestamptz
+        );
+        -- The dispatcher only ever scans what is still to deliver.
+        CREATE INDEX outbox_pending ON "${schema}".outbox (next_attempt_at, seq) WHERE status = 'pending';
+        CREATE INDEX outbox_failed ON "${schema}".outbox (seq) WHERE status = 'failed';
+
+        -- What this module's consumers have handled: one row per (consumer, event), written in
+        -- the same transaction as the effect, so a redelivered event has no second effect.
+        CREATE TABLE "${schema}".inbox (
+          consumer text NOT NULL,
+          event_id uuid NOT NULL,
+          event_type text NOT NULL,
+          handled_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (consumer, event_id)
+        );
+      `,
+    },
+  ];
+}

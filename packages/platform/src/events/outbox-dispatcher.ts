@@ -1,0 +1,223 @@
+import { sql, type Transaction } from 'kysely';
+import type { EventEnvelope } from '@shop/contract-kit';
+import type { Logger } from 'pino';
+import type { ModuleDatabase } from '../db/pool.ts';
+import type { Telemetry } from '../telemetry/metrics.ts';
+import type { EventBus } from './bus.ts';
+
+export interface OutboxOptions {
+  /** Events claimed per round. */
+  batchSize?: number;
+  /** Tries before an event is marked `failed` (poison) and left for an admin. */
+  maxAttempts?: number;
+  /** How often the sweep looks for what the immediate path missed (crash, retry due). */
+  sweepIntervalMs?: number;
+  /** First retry delay; doubles each try up to `retryMaxMs`. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Delivered rows are kept this long for audit, then deleted. */
+  retentionHours?: number;
+}
+
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  event_type: string;
+  event_version: number;
+  payload: unknown;
+  traceparent: string | null;
+  occurred_at: Date;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_error: string | null;
+}
+
+const DEFAULTS: Required<OutboxOptions> = {
+  batchSize: 100,
+  maxAttempts: 10,
+  sweepIntervalMs: 1_000,
+  retryBaseMs: 500,
+  retryMaxMs: 5 * 60_000,
+  retentionHours: 24 * 7,
+};
+
+/**
+ * Moves a module's committed events from its outbox to the bus.
+ *
+ * - Woken right after each commit (`kick`), so the common case has no polling delay; a
+ *   periodic sweep catches what a crash or a due retry left behind.
+ * - Claims rows with `FOR UPDATE SKIP LOCKED` and holds them until delivered: two instances
+ *   on one database never deliver the same event at the same time, and a crash mid-delivery
+ *   rolls the claim back, so the event is delivered again (consumers' inboxes absorb that).
+ * - A failed delivery is retried with exponential backoff; after `maxAttempts` the event is
+ *   marked `failed`, counted in metrics, and listed for an admin, who may retry it.
+ */
+export class OutboxDispatcher {
+  readonly #db: ModuleDatabase;
+  readonly #source: string;
+  readonly #bus: EventBus;
+  readonly #logger: Logger;
+  readonly #telemetry: Telemetry;
+  readonly #options: Required<OutboxOptions>;
+  readonly #table: ReturnType<typeof sql.table>;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = true;
+  #sweeps = 0;
+
+  constructor(deps: { db: ModuleDatabase; source: string; bus: EventBus; logger: Logger; telemetry: Telemetry }, options: OutboxOptions = {}) {
+    this.#db = deps.db;
+    this.#source = deps.source;
+    this.#bus = deps.bus;
+    this.#logger = deps.logger;
+    this.#telemetry = deps.telemetry;
+    this.#options = { ...DEFAULTS, ...options };
+    this.#table = sql.table(`${deps.db.schema}.outbox`);
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#timer = setInterval(() => this.#sweep(), this.#options.sweepIntervalMs);
+    this.#timer.unref();
+    this.kick();
+  }
+
+  /** Deliver what is pending now (called after every commit that wrote events). */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#drain().finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  /** Stops the sweep, finishes the delivery under way, then delivers what is already due once more. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#running;
+    await this.#drain();
+  }
+
+  /** Resolves when nothing is being delivered right now (tests and benchmarks use it). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    do {
+      this.#again = false;
+      try {
+        const claimed = await this.#deliverBatch();
+        if (claimed === this.#options.batchSize) this.#again = true;
+      } catch (error) {
+        // The database is unreachable or the claim failed: the sweep tries again.
+        this.#logger.error({ err: error, module: this.#source }, 'outbox dispatch round failed');
+        return;
+      }
+    } while (this.#again);
+  }
+
+  async #deliverBatch(): Promise<number> {
+    return this.#db.kysely.transaction().execute(async (trx) => {
+      const { rows } = await sql<OutboxRow>`
+        SELECT seq, id, event_type, event_version, payload, traceparent, occurred_at, status, attempts, last_error
+        FROM ${this.#table}
+        WHERE status = 'pending' AND next_attempt_at <= now()
+        ORDER BY seq
+        LIMIT ${this.#options.batchSize}
+        FOR UPDATE SKIP LOCKED`.execute(trx);
+      const delivered: string[] = [];
+      for (const row of rows) {
+        try {
+          await this.#bus.publish(this.#envelope(row));
+          delivered.push(row.id);
+        } catch (error) {
+          await this.#recordFailure(trx, row, error as Error);
+        }
+      }
+      if (delivered.length > 0) {
+        await sql`
+          UPDATE ${this.#table} SET status = 'delivered', delivered_at = now(), attempts = attempts + 1, last_error = NULL
+          WHERE id = ANY(${delivered}::uuid[])`.execute(trx);
+        this.#telemetry.outboxDelivered.inc({ module: this.#source }, delivered.length);
+      }
+      return rows.length;
+    });
+  }
+
+  async #recordFailure(trx: Transaction<any>, row: OutboxRow, error: Error): Promise<void> {
+    const attempts = row.attempts + 1;
+    const poisoned = attempts >= this.#options.maxAttempts;
+    const delayMs = Math.min(this.#options.retryBaseMs * 2 ** (attempts - 1), this.#options.retryMaxMs);
+    await sql`
+      UPDATE ${this.#table}
+      SET attempts = ${attempts}, last_error = ${error.message.slice(0, 2000)},
+          status = ${poisoned ? 'failed' : 'pending'},
+          next_attempt_at = now() + make_interval(secs => ${delayMs / 1000})
+      WHERE id = ${row.id}`.execute(trx);
+    const context = { module: this.#source, event_id: row.id, event_type: row.event_type, attempts, err: error };
+    if (poisoned) {
+      this.#telemetry.outboxPoisoned.inc({ module: this.#source });
+      this.#logger.error(context, 'outbox event failed for good; an admin can retry it');
+    } else {
+      this.#telemetry.outboxRetries.inc({ module: this.#source });
+      this.#logger.warn({ ...context, retry_in_ms: delayMs }, 'outbox delivery failed; will retry');
+    }
+  }
+
+  #envelope(row: OutboxRow): EventEnvelope {
+    return {
+      id: row.id,
+      type: row.event_type,
+      version: row.event_version,
+      source: this.#source,
+      occurred_at: row.occurred_at.toISOString(),
+      payload: row.payload,
+      ...(row.traceparent ? { traceparent: row.traceparent } : {}),
+    };
+  }
+
+  #sweep(): void {
+    this.#sweeps += 1;
+    if (this.#sweeps % 3600 === 0) void this.#prune();
+    this.kick();
+  }
+
+  async #prune(): Promise<void> {
+    await sql`DELETE FROM ${this.#table} WHERE status = 'delivered' AND delivered_at < now() - make_interval(hours => ${this.#options.retentionHours})`
+      .execute(this.#db.kysely)
+      .catch((error: unknown) => this.#logger.warn({ err: error }, 'outbox prune failed'));
+  }
+
+  // --- what an admin sees and does -------------------------------------------------------
+
+  async counts(): Promise<Record<'pending' | 'delivered' | 'failed', number>> {
+    const { rows } = await sql<{ status: 'pending' | 'delivered' | 'failed'; n: number }>`
+      SELECT status, count(*) AS n FROM ${this.#table} GROUP BY status`.execute(this.#db.kysely);
+    const counts = { pending: 0, delivered: 0, failed: 0 };
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
+  async list(status: OutboxRow['status'], limit = 100): Promise<OutboxRow[]> {
+    const { rows } = await sql<OutboxRow>`
+      SELECT seq, id, event_type, event_version, payload, traceparent, occurred_at, status, attempts, last_error
+      FROM ${this.#table} WHERE status = ${status} ORDER BY seq DESC LIMIT ${limit}`.execute(this.#db.kysely);
+    return rows;
+  }
+
+  /** Puts a failed event back in line, with a fresh count of tries. Returns false if there was none. */
+  async retry(id: string): Promise<boolean> {
+    const result = await sql`
+      UPDATE ${this.#table} SET status = 'pending', attempts = 0, next_attempt_at = now()
+      WHERE id = ${id} AND status = 'failed'`.execute(this.#db.kysely);
+    const retried = Number(result.numAffectedRows ?? 0) > 0;
+    if (retried) this.kick();
+    return retried;
+  }
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { ModuleError } from '@shop/contract-kit';
+import type { Logger } from 'pino';
+import { PlatformErrors } from '../errors.ts';
+import type { Telemetry } from '../telemetry/metrics.ts';
+import type { TokenVerifier } from './auth.ts';
+import { installProblemHandling, sendProblem } from './problem.ts';
+import { installValidation } from './validation.ts';
+
+export interface HttpServerOptions {
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+  readonly verifier: TokenVerifier;
+  /** Route plugins mounted under `/api`, behind authentication (one per module, plus admin). */
+  readonly apiRoutes: readonly FastifyPluginAsync[];
+  /** Whether this process can serve: database reachable, migrations applied. */
+  readonly readiness: () => Promise<{ ready: boolean; detail?: string }>;
+  readonly version: string;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * The HTTP edge every process shares: problem+json errors, request ids, strict validation,
+ * JWT auth on `/api`, metrics per route, the OpenAPI document built from the route schemas,
+ * and the platform routes (`/health`, `/ready`, `/metrics`, `/openapi.json`, `/docs`).
+ */
+export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Requests are counted in metrics, not logged one by one: a log line per request halves throughput.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    // Errors the router raises before any route runs (a path parameter over 100 characters, bad
+    // percent-encoding) would otherwise leave as Fastify's own JSON, not problem+json.
+    frameworkErrors: (error, _request, reply) => {
+      const detail =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'params: a path parameter is longer than 100 characters' : 'params: the path is not a valid URL (bad percent-encoding)';
+      sendProblem(reply, new ModuleError(PlatformErrors.invalidInput, detail));
+    },
+  });
+  installValidation(app);
+  installProblemHandling(app);
+  installRequestTelemetry(app, options.telemetry);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Shop API',
+        version: options.version,
+        description:
+          'A commerce backend: a modular monolith designed to be split. Errors are RFC 9457 problem+json with a stable `code`. Lists are JSON arrays, 20 items a page (`?page=N`, 0-based, newest first); a `Link: <...>; rel="next"` header says a next page exists.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
+    const { ready, detail } = await options.readiness();
+    if (ready) return { status: 'ready' };
+    return sendProblem(reply, new ModuleError(PlatformErrors.unavailable, detail ?? 'not ready'));
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(options.telemetry.registry.contentType).send(await options.telemetry.registry.metrics()),
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (request) => {
+        request.principal = await options.verifier.verify(request.headers.authorization);
+      });
+      for (const routes of options.apiRoutes) await api.register(routes);
+    },
+    { prefix: '/api' },
+  );
+  return app;
+}
+
+function installRequestTelemetry(app: FastifyInstance, telemetry: Telemetry): void {
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    telemetry.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
+    telemetry.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+}

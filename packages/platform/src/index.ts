@@ -1,0 +1,18 @@
+export { ConfigError, PlatformErrors, invalidInput, forbidden, unauthorized } from './errors.ts';
+export { EnvReader } from './config.ts';
+export { createLogger, type Logger } from './logger.ts';
+export { Database, type DatabaseOptions, type ModuleDatabase } from './db/pool.ts';
+export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
+export { migrateModule, isMigrated, quoteIdent, type ModuleMigrations } from './db/migrate.ts';
+export type { EventBus, Subscription } from './events/bus.ts';
+export { InProcessBus } from './events/in-process-bus.ts';
+export { UnitOfWork, type Tx } from './events/unit-of-work.ts';
+export { OutboxDispatcher, type OutboxOptions, type OutboxRow } from './events/outbox-dispatcher.ts';
+export { Telemetry } from './telemetry/metrics.ts';
+export { instrumentApi } from './instrument.ts';
+export { createModuleRuntime, type ModuleDeps, type ModuleInstance } from './module.ts';
+export { buildHttpServer, type HttpServerOptions } from './http/server.ts';
+export { TokenVerifier, signToken, principalOf, requireAdmin, canAccess, type Principal, type AuthSettings } from './http/auth.ts';
+export { sendProblem, problemOf, PROBLEM_TYPE_BASE, type Problem } from './http/problem.ts';
+export { sendPage, idempotencyKeyOf } from './http/routes.ts';
+export { fingerprint } from './fingerprint.ts';

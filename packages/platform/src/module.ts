@@ -1,0 +1,49 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { ModuleDatabase } from './db/pool.ts';
+import type { EventBus, Subscription } from './events/bus.ts';
+import { OutboxDispatcher, type OutboxOptions } from './events/outbox-dispatcher.ts';
+import { UnitOfWork } from './events/unit-of-work.ts';
+import { instrumentApi } from './instrument.ts';
+import type { Telemetry } from './telemetry/metrics.ts';
+
+/** What the composition root gives every module factory, besides the other modules' interfaces. */
+export interface ModuleDeps {
+  readonly db: ModuleDatabase;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+  readonly outbox?: OutboxOptions;
+}
+
+/** What every module factory returns: the same anatomy for every module. */
+export interface ModuleInstance<Api extends object = object> {
+  readonly name: string;
+  /** The module's interface, as other modules call it (instrumented). */
+  readonly api: Api;
+  /** Its public routes: an encapsulated Fastify plugin, mounted under `/api` behind auth. */
+  readonly routes: FastifyPluginAsync;
+  /** The events it consumes. */
+  readonly subscriptions: readonly Subscription[];
+  /** Its outbox, for admin views and draining. */
+  readonly outbox: OutboxDispatcher;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The plumbing every module needs, built the same way for each: a unit of work writing to the
+ * module's outbox, the dispatcher delivering it, and the API instrumented for metrics.
+ */
+export function createModuleRuntime(name: string, deps: ModuleDeps) {
+  const logger = deps.logger.child({ module: name });
+  const outbox = new OutboxDispatcher({ db: deps.db, source: name, bus: deps.bus, logger, telemetry: deps.telemetry }, deps.outbox);
+  const uow = new UnitOfWork(deps.db, () => outbox.kick());
+  deps.telemetry.watchOutbox(name, () => outbox.counts());
+  return {
+    logger,
+    uow,
+    outbox,
+    instrument: <Api extends object>(api: Api): Api => instrumentApi(name, api, deps.telemetry),
+  };
+}
