@@ -87,6 +87,13 @@ export class OrdersService implements OrdersApi {
     return this.#apply(tx, row, 'cancel', reason);
   }
 
+  /** Confirms a pending order for the saga; a no-op (undefined) in any other state. */
+  async confirmIfPending(tx: Tx, id: string): Promise<Order | undefined> {
+    const row = await repo.findOrder(tx.db, id, true);
+    if (!row || row.status !== 'pending') return undefined;
+    return this.#apply(tx, row, 'confirm');
+  }
+
   async #replay(earlier: repo.StoredOrder, hash: string): Promise<CreateOrderResult> {
     if (earlier.request_hash !== hash) {
       throw new ModuleError(OrdersErrors.idempotencyKeyReused, 'this idempotency key was already used for a different order');
