@@ -2,10 +2,13 @@ import { Type, type Static } from 'typebox';
 
 const Uuid = Type.String({ format: 'uuid' });
 
-/** A Web Push subscription as a browser's `PushSubscription.toJSON()` gives it. */
+/**
+ * A Web Push subscription as a browser's `PushSubscription.toJSON()` gives it. The endpoint is
+ * HTTPS only: the Web Push protocol (RFC 8030) runs over HTTPS, and so does every push service.
+ */
 export const PushSubscription = Type.Object(
   {
-    endpoint: Type.String({ format: 'uri', maxLength: 2_000, pattern: '^https?://' }),
+    endpoint: Type.String({ format: 'uri', maxLength: 2_000, pattern: '^https://' }),
     expirationTime: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
     keys: Type.Object(
       {

@@ -1,0 +1,57 @@
+import type https from 'node:https';
+import { fileURLToPath } from 'node:url';
+import type { InventoryApi } from '@shop/inventory-contract';
+import type { NotificationsApi } from '@shop/notifications-contract';
+import { createModuleRuntime, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
+import { EmailChannel } from './channels/email.ts';
+import { PushChannel } from './channels/push.ts';
+import { notificationsSubscriptions } from './handlers.ts';
+import { notificationsRoutes } from './http.ts';
+import { NotificationSender, type Channels, type DeliveryOptions } from './sender.ts';
+import { NotificationsService } from './service.ts';
+
+export { generateVapidKeys } from './channels/push.ts';
+export type { DeliveryOptions } from './sender.ts';
+
+export const notificationsMigrations: ModuleMigrations = {
+  schema: 'notifications',
+  directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
+};
+
+export interface NotificationsModuleDeps extends ModuleDeps {
+  /** Product names for emails, read through inventory's interface (local or remote). */
+  readonly inventory: InventoryApi;
+  /** No `smtpUrl`: email is not available, and email notifications are recorded `skipped`. */
+  readonly email: { smtpUrl?: string; from: string };
+  /** No `vapid` keys: Web Push is not available, and push notifications are recorded `skipped`. */
+  readonly push: { vapid?: { publicKey: string; privateKey: string; subject: string }; agent?: https.Agent };
+  readonly delivery?: DeliveryOptions;
+}
+
+/** Builds the notifications module: order events in, emails and Web Push out. */
+export function createNotificationsModule(deps: NotificationsModuleDeps): ModuleInstance<NotificationsApi> {
+  const runtime = createModuleRuntime('notifications', deps);
+  const channels: Channels = {};
+  if (deps.email.smtpUrl) channels.email = new EmailChannel({ smtpUrl: deps.email.smtpUrl, from: deps.email.from }, { inventory: deps.inventory, logger: runtime.logger });
+  if (deps.push.vapid) channels.push = new PushChannel({ vapid: deps.push.vapid, ...(deps.push.agent ? { agent: deps.push.agent } : {}) });
+
+  const service = new NotificationsService({ db: deps.db, available: { email: !!channels.email, push: !!channels.push } });
+  const sender = new NotificationSender({ db: deps.db, uow: runtime.uow, channels, logger: runtime.logger }, deps.delivery);
+  const api = runtime.instrument<NotificationsApi>(service);
+  return {
+    name: 'notifications',
+    api,
+    routes: notificationsRoutes(api),
+    subscriptions: notificationsSubscriptions(runtime.uow, service, () => sender.kick()),
+    outbox: runtime.outbox,
+    start: async () => {
+      runtime.outbox.start();
+      sender.start();
+    },
+    // Sends under way finish (and publish NotificationSent) before the outbox drains.
+    stop: async () => {
+      await sender.stop();
+      await runtime.outbox.stop();
+    },
+  };
+}
