@@ -1,6 +1,9 @@
+import type { Agent } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import { createInventoryModule, inventoryMigrations } from '@shop/inventory';
+import { createNotificationsModule, notificationsMigrations } from '@shop/notifications';
 import { createOrdersModule, ordersMigrations } from '@shop/orders';
+import { createPaymentProvider, createPaymentsModule, paymentsMigrations } from '@shop/payments';
 import {
   Database,
   InProcessBus,
@@ -18,7 +21,7 @@ import {
 } from '@shop/platform';
 import { adminRoutes } from './admin.ts';
 import type { AppConfig } from './config.ts';
-import { resolveAuth, writeDevTokens, type DevTokens } from './credentials.ts';
+import { resolveAuth, resolveVapidKeys, writeDevTokens, type DevTokens } from './credentials.ts';
 
 export const VERSION = '0.1.0';
 
@@ -34,16 +37,22 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
+/** What only tests and embedders change: how outgoing connections trust their peers. */
+export interface AppHooks {
+  /** The HTTPS agent for Web Push requests (e.g. one trusting a local test push service). */
+  readonly pushAgent?: Agent;
+}
+
 /**
  * The composition root: the one place that knows every module. It picks the database, runs
  * each module's migrations, builds each module with its dependencies (other modules reach
  * each other only through their contract interfaces), subscribes their handlers, and serves.
  */
-export async function startApp(config: AppConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningApp> {
+export async function startApp(config: AppConfig, logger: Logger = createLogger(config.logLevel), hooks: AppHooks = {}): Promise<RunningApp> {
   const embedded: EmbeddedPostgres | undefined = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, logger);
   const database = new Database({ url: config.databaseUrl ?? embedded!.url, maxConnections: config.dbPoolSize });
   try {
-    const migrations = [inventoryMigrations, ordersMigrations];
+    const migrations = [inventoryMigrations, ordersMigrations, paymentsMigrations, notificationsMigrations];
     for (const module of migrations) await migrateModule(database.pool, module);
 
     const telemetry = new Telemetry();
@@ -51,7 +60,22 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     const deps = (schema: string) => ({ db: database.forModule(schema), bus, logger, telemetry, outbox: config.outbox });
     const inventory = createInventoryModule(deps('inventory'));
     const orders = createOrdersModule({ ...deps('orders'), inventory: inventory.api });
-    const modules: ModuleInstance[] = [inventory, orders];
+    const payments = createPaymentsModule({
+      ...deps('payments'),
+      orders: orders.api,
+      provider: createPaymentProvider(config.payments.provider),
+      reconcileIntervalMs: config.payments.reconcileIntervalMs,
+    });
+    const notify = config.notifications;
+    const vapid = await resolveVapidKeys(config, logger);
+    const notifications = createNotificationsModule({
+      ...deps('notifications'),
+      inventory: inventory.api,
+      email: { ...(notify.smtpUrl ? { smtpUrl: notify.smtpUrl } : {}), from: notify.emailFrom },
+      push: { ...(vapid ? { vapid } : {}), ...(hooks.pushAgent ? { agent: hooks.pushAgent } : {}) },
+      delivery: { maxAttempts: notify.maxAttempts, retryBaseMs: notify.retryBaseMs, sweepIntervalMs: notify.sweepIntervalMs },
+    });
+    const modules: ModuleInstance[] = [inventory, orders, payments, notifications];
     for (const module of modules) for (const subscription of module.subscriptions) bus.subscribe(subscription);
 
     const auth = await resolveAuth(config);

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { ConfigError, EnvReader, type AuthSettings, type OutboxOptions } from '@shop/platform';
+import { notificationsConfig, paymentsConfig, type NotificationsConfig, type PaymentsConfig } from './checkout-config.ts';
 
-export const MODULE_NAMES = ['orders', 'inventory'] as const;
+export const MODULE_NAMES = ['orders', 'inventory', 'payments', 'notifications'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 /** Everything the process reads from its environment, validated once at start. */
@@ -19,6 +20,8 @@ export interface AppConfig {
   readonly shutdownTimeoutMs: number;
   readonly dbPoolSize: number;
   readonly outbox: OutboxOptions;
+  readonly payments: PaymentsConfig;
+  readonly notifications: NotificationsConfig;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -41,6 +44,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sweepIntervalMs: read.integer('OUTBOX_SWEEP_INTERVAL_MS', 1_000, 10, 3_600_000),
       retryBaseMs: read.integer('OUTBOX_RETRY_BASE_MS', 500, 1, 3_600_000),
     },
+    payments: paymentsConfig(read, production),
+    notifications: notificationsConfig(read),
   };
 }
 

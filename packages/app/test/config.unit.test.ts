@@ -4,6 +4,9 @@ import { ConfigError } from '@shop/platform';
 import { loadConfig } from '../src/config.ts';
 
 const SECRET = 'x'.repeat(32);
+/** A VAPID key pair's shape (base64url P-256 keys). */
+const PUBLIC_KEY = 'B' + 'a'.repeat(86);
+const PRIVATE_KEY = 'k'.repeat(43);
 
 /** Runs loadConfig on `env`, expecting a ConfigError, and returns its message. */
 function configErrorOf(env: Record<string, string | undefined>): string {
@@ -27,10 +30,20 @@ describe('loadConfig defaults', () => {
       dataDir: path.resolve('./.data'),
       auth: { kind: 'hs256-dev' },
       logLevel: 'info',
-      modules: ['orders', 'inventory'],
+      modules: ['orders', 'inventory', 'payments', 'notifications'],
       shutdownTimeoutMs: 10_000,
       dbPoolSize: 20,
       outbox: { maxAttempts: 10, sweepIntervalMs: 1_000, retryBaseMs: 500 },
+      payments: { provider: { kind: 'test' }, reconcileIntervalMs: 30_000 },
+      notifications: {
+        smtpUrl: undefined,
+        emailFrom: 'Shop <shop@localhost>',
+        vapid: undefined,
+        vapidSubject: 'mailto:shop@localhost',
+        maxAttempts: 8,
+        retryBaseMs: 1_000,
+        sweepIntervalMs: 1_000,
+      },
     });
   });
 
@@ -46,7 +59,11 @@ describe('loadConfig defaults', () => {
       DATABASE_URL: 'postgres://shop:pw@db:5432/shop',
       AUTH_JWT_SECRET: SECRET,
       AUTH_JWT_ISSUER: 'iss',
-      MODULES: 'inventory, orders',
+      MODULES: 'inventory, orders,payments , notifications',
+      STRIPE_SECRET_KEY: 'sk_live_abc123',
+      SMTP_URL: 'smtp://mail.internal:587',
+      VAPID_PUBLIC_KEY: PUBLIC_KEY,
+      VAPID_PRIVATE_KEY: PRIVATE_KEY,
     });
     expect(config).toMatchObject({
       production: true,
@@ -54,12 +71,23 @@ describe('loadConfig defaults', () => {
       logLevel: 'warn',
       databaseUrl: 'postgres://shop:pw@db:5432/shop',
       auth: { kind: 'hs256', secret: SECRET, issuer: 'iss' },
-      modules: ['inventory', 'orders'],
+      modules: ['inventory', 'orders', 'payments', 'notifications'],
+      payments: { provider: { kind: 'stripe', secretKey: 'sk_live_abc123', apiUrl: 'https://api.stripe.com' } },
+      notifications: { smtpUrl: 'smtp://mail.internal:587', vapid: { publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY, subject: 'mailto:shop@localhost' } },
     });
   });
 
+  it('uses the test payment provider in production only when told to', () => {
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, PAYMENT_PROVIDER: 'test' }).payments.provider).toEqual({ kind: 'test' });
+  });
+
+  it('points the Stripe provider at another host (a local stand-in)', () => {
+    const config = loadConfig({ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_API_URL: 'http://127.0.0.1:12111/' });
+    expect(config.payments.provider).toEqual({ kind: 'stripe', secretKey: 'sk_test_1', apiUrl: 'http://127.0.0.1:12111' });
+  });
+
   it('accepts a JWKS URL instead of a secret, even in production', () => {
-    const config = loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example/jwks.json' });
+    const config = loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example/jwks.json', STRIPE_SECRET_KEY: 'sk_live_1' });
     expect(config.auth).toEqual({ kind: 'jwks', url: new URL('https://id.example/jwks.json') });
   });
 });
@@ -75,19 +103,30 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['AUTH_JWT_SECRET', { AUTH_JWT_SECRET: 'x'.repeat(31) }],
     ['AUTH_JWKS_URL', { AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://id.example/jwks.json' }],
     ['AUTH_JWT_SECRET', { NODE_ENV: 'production' }],
-    ['MODULES', { MODULES: 'orders,inventory,payments' }],
+    ['MODULES', { MODULES: 'orders,inventory,payments,shipping' }],
     ['MODULES', { MODULES: 'orders' }],
     ['DB_POOL_SIZE', { DB_POOL_SIZE: '1' }],
+    ['STRIPE_SECRET_KEY', { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET }],
+    ['STRIPE_SECRET_KEY', { PAYMENT_PROVIDER: 'stripe' }],
+    ['STRIPE_SECRET_KEY', { STRIPE_SECRET_KEY: 'pk_test_publishable' }],
+    ['PAYMENT_PROVIDER', { PAYMENT_PROVIDER: 'paypal' }],
+    ['STRIPE_API_URL', { STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_API_URL: 'ftp://stripe' }],
+    ['SMTP_URL', { SMTP_URL: 'http://mail' }],
+    ['EMAIL_FROM', { EMAIL_FROM: 'nobody' }],
+    ['VAPID_PRIVATE_KEY', { VAPID_PUBLIC_KEY: PUBLIC_KEY }],
+    ['VAPID_PUBLIC_KEY', { VAPID_PUBLIC_KEY: 'short', VAPID_PRIVATE_KEY: PRIVATE_KEY }],
+    ['VAPID_SUBJECT', { VAPID_SUBJECT: 'http://shop' }],
+    ['NOTIFICATION_MAX_ATTEMPTS', { NOTIFICATION_MAX_ATTEMPTS: '0' }],
   ] as const)('%s in %j', (variable, env) => {
     expect(configErrorOf(env)).toContain(variable);
   });
 
   it('names the unknown module', () => {
-    expect(configErrorOf({ MODULES: 'orders,inventory,payments' })).toContain('"payments"');
+    expect(configErrorOf({ MODULES: 'orders,inventory,payments,shipping' })).toContain('"shipping"');
   });
 
   it('names the module hosted nowhere', () => {
-    expect(configErrorOf({ MODULES: 'orders' })).toMatch(/leaves inventory hosted nowhere/);
+    expect(configErrorOf({ MODULES: 'orders' })).toMatch(/leaves inventory, payments, notifications hosted nowhere/);
   });
 });
 

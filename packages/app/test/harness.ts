@@ -1,7 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { inject } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createLogger, signToken } from '@shop/platform';
-import { startApp, type RunningApp } from '../src/app.ts';
+import { startApp, type AppHooks, type RunningApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { call, type CallOptions, type CallResult } from './http-call.ts';
 
@@ -22,9 +25,12 @@ export interface TestApp {
 }
 
 /** The whole app on a fresh database, listening on a free port, as `npm start` runs it. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, hooks: AppHooks = {}): Promise<TestApp> {
   const database = await createTestDatabase(inject('pgAdminUrl'));
+  // Development files (tokens, VAPID keys) go to a directory of this test's own.
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'shop-app-test-'));
   const config = loadConfig({
+    DATA_DIR: dataDir,
     DATABASE_URL: database.url,
     AUTH_JWT_SECRET: TEST_SECRET,
     PORT: '0',
@@ -32,10 +38,12 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: 'silent',
     OUTBOX_SWEEP_INTERVAL_MS: '200',
     OUTBOX_RETRY_BASE_MS: '50',
+    NOTIFICATION_SWEEP_INTERVAL_MS: '200',
+    NOTIFICATION_RETRY_BASE_MS: '50',
     NODE_ENV: 'test',
     ...env,
   });
-  const app = await startApp(config, createLogger(config.logLevel));
+  const app = await startApp(config, createLogger(config.logLevel), hooks);
   const url = app.url.replace('localhost', '127.0.0.1');
   return {
     app,
@@ -52,6 +60,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     async stop() {
       await app.stop();
       await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

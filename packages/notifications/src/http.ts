@@ -13,13 +13,29 @@ const security = [{ bearerAuth: [] }];
  * Notifications routes (mounted under /api). A customer reaches its own contact and
  * notifications only; another customer's answer 404, as if they did not exist. Admin: any.
  */
-export function notificationsRoutes(api: NotificationsApi): FastifyPluginAsyncTypebox {
+export function notificationsRoutes(api: NotificationsApi, vapidPublicKey: string | undefined): FastifyPluginAsyncTypebox {
   function ownCustomer(request: FastifyRequest, customerId: string): string {
     if (!canAccess(principalOf(request), customerId)) throw new ModuleError(PlatformErrors.notFound, `no customer with id ${customerId}`);
     return customerId.toLowerCase();
   }
 
   return async (app) => {
+    app.get(
+      '/notifications/push-key',
+      {
+        schema: {
+          tags,
+          security,
+          summary: "The server's VAPID public key, for a browser's pushManager.subscribe({ applicationServerKey }); 404 when Web Push is off",
+          response: { 200: Type.Object({ public_key: Type.String() }) },
+        },
+      },
+      async () => {
+        if (!vapidPublicKey) throw new ModuleError(PlatformErrors.notFound, 'Web Push is not configured on this server (no VAPID keys)');
+        return { public_key: vapidPublicKey };
+      },
+    );
+
     app.put(
       '/customers/:customer_id/contact',
       {

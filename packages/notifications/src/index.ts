@@ -41,7 +41,7 @@ export function createNotificationsModule(deps: NotificationsModuleDeps): Module
   return {
     name: 'notifications',
     api,
-    routes: notificationsRoutes(api),
+    routes: notificationsRoutes(api, deps.push.vapid?.publicKey),
     subscriptions: notificationsSubscriptions(runtime.uow, service, () => sender.kick()),
     outbox: runtime.outbox,
     start: async () => {

@@ -1,0 +1,57 @@
+import { fileURLToPath } from 'node:url';
+import type { OrdersApi } from '@shop/orders-contract';
+import type { PaymentsApi } from '@shop/payments-contract';
+import { createModuleRuntime, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
+import { paymentsSubscriptions } from './handlers.ts';
+import { paymentsRoutes } from './http.ts';
+import type { PaymentProvider } from './provider.ts';
+import { Reconciler } from './reconciler.ts';
+import { PaymentsService } from './service.ts';
+import { Settlement } from './settlement.ts';
+
+export { createPaymentProvider } from './create-provider.ts';
+export { ProviderUnavailable, type PaymentProvider, type PaymentProviderConfig, type ChargeRequest, type ChargeResult, type RefundRequest, type RefundResult } from './provider.ts';
+
+export const paymentsMigrations: ModuleMigrations = {
+  schema: 'payments',
+  directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
+};
+
+export interface PaymentsModuleDeps extends ModuleDeps {
+  /** Orders are read through their interface (local or remote, it can't tell). */
+  readonly orders: OrdersApi;
+  /** Where money moves: `createPaymentProvider(config)`. */
+  readonly provider: PaymentProvider;
+  /** How often the reconciler looks for unfinished charges and refunds; default 30 s. */
+  readonly reconcileIntervalMs?: number;
+  /** How long a charge or refund may stay unfinished before the reconciler takes it over; default 5 s. */
+  readonly reconcileAfterMs?: number;
+}
+
+/** Builds the payments module. */
+export function createPaymentsModule(deps: PaymentsModuleDeps): ModuleInstance<PaymentsApi> {
+  const runtime = createModuleRuntime('payments', deps);
+  const settlement = new Settlement({ db: deps.db, uow: runtime.uow, provider: deps.provider, logger: runtime.logger });
+  const reconciler = new Reconciler(
+    { db: deps.db, settlement, logger: runtime.logger },
+    { intervalMs: deps.reconcileIntervalMs, quietMs: deps.reconcileAfterMs },
+  );
+  const api = runtime.instrument<PaymentsApi>(new PaymentsService({ db: deps.db, uow: runtime.uow, orders: deps.orders, settlement }));
+  return {
+    name: 'payments',
+    api,
+    routes: paymentsRoutes(api, deps.orders),
+    subscriptions: paymentsSubscriptions(runtime.uow, settlement),
+    outbox: runtime.outbox,
+    start: async () => {
+      runtime.outbox.start();
+      reconciler.start();
+    },
+    stop: async () => {
+      await reconciler.stop();
+      // Refunds already decided finish before the outbox stops, so their events are written.
+      await settlement.idle();
+      await runtime.outbox.stop();
+    },
+  };
+}

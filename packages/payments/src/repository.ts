@@ -1,0 +1,141 @@
+import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Payment, PaymentStatus } from '@shop/payments-contract';
+
+/** SQL on the payments schema only. */
+interface PaymentRow {
+  id: string;
+  order_id: string;
+  customer_id: string;
+  amount_cents: number;
+  payment_method: string;
+  status: PaymentStatus;
+  failure_reason: string | null;
+  provider_ref: string | null;
+  idempotency_key: string;
+  request_hash: string;
+  refund_requested_at: Date | null;
+  refund_ref: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+interface ClosedOrderRow {
+  order_id: string;
+  closed_at: Generated<Date>;
+}
+
+interface PaymentsTables {
+  'payments.payments': PaymentRow;
+  'payments.closed_orders': ClosedOrderRow;
+}
+
+type Db = Kysely<PaymentsTables> | Transaction<PaymentsTables>;
+const asDb = (db: Kysely<any> | Transaction<any>) => db as Db;
+export type StoredPayment = Selectable<PaymentRow>;
+export type NewPayment = Pick<PaymentRow, 'id' | 'order_id' | 'customer_id' | 'amount_cents' | 'payment_method' | 'idempotency_key' | 'request_hash'>;
+
+export function toPayment(row: StoredPayment): Payment {
+  return {
+    id: row.id,
+    order_id: row.order_id,
+    amount_cents: row.amount_cents,
+    status: row.status,
+    failure_reason: row.failure_reason,
+    provider_ref: row.provider_ref,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * Inserts a `pending` payment; undefined when a unique rule refused it: the same key was used
+ * first (read the winner), or the order already has a payment in flight or captured.
+ */
+export async function insertPending(tx: Transaction<any>, payment: NewPayment): Promise<StoredPayment | undefined> {
+  return asDb(tx)
+    .insertInto('payments.payments')
+    .values({ ...payment, status: 'pending', failure_reason: null, provider_ref: null, refund_requested_at: null, refund_ref: null })
+    .onConflict((conflict) => conflict.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function findByKey(db: Kysely<any>, customerId: string, key: string): Promise<StoredPayment | undefined> {
+  return asDb(db).selectFrom('payments.payments').selectAll().where('customer_id', '=', customerId).where('idempotency_key', '=', key).executeTakeFirst();
+}
+
+export async function findPayment(db: Kysely<any> | Transaction<any>, id: string): Promise<StoredPayment | undefined> {
+  return asDb(db).selectFrom('payments.payments').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listForOrder(db: Kysely<any>, orderId: string): Promise<StoredPayment[]> {
+  return asDb(db).selectFrom('payments.payments').selectAll().where('order_id', '=', orderId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+}
+
+/**
+ * Serializes, per order, the transactions that decide about refunds (a capture settling, the
+ * order's cancellation): whichever commits second sees the other, so no refund is lost.
+ */
+export async function lockOrder(tx: Transaction<any>, orderId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${`payments:order:${orderId}`}))`.execute(tx);
+}
+
+export async function markOrderClosed(tx: Transaction<any>, orderId: string): Promise<void> {
+  await asDb(tx).insertInto('payments.closed_orders').values({ order_id: orderId }).onConflict((c) => c.doNothing()).execute();
+}
+
+export async function isOrderClosed(db: Kysely<any> | Transaction<any>, orderId: string): Promise<boolean> {
+  return (await asDb(db).selectFrom('payments.closed_orders').select('order_id').where('order_id', '=', orderId).executeTakeFirst()) !== undefined;
+}
+
+/** pending → captured|failed; undefined when it was no longer pending (someone settled it first). */
+export async function settle(
+  tx: Transaction<any>,
+  id: string,
+  outcome: { status: 'captured' | 'failed'; provider_ref: string | null; failure_reason: string | null },
+): Promise<StoredPayment | undefined> {
+  return asDb(tx)
+    .updateTable('payments.payments')
+    .set({ ...outcome, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Marks the captured payments of an order (or one payment) as to be refunded; returns those newly marked. */
+export async function requestRefund(tx: Transaction<any>, where: { order_id: string } | { id: string }): Promise<StoredPayment[]> {
+  const query = asDb(tx)
+    .updateTable('payments.payments')
+    .set({ refund_requested_at: sql`now()`, updated_at: sql`now()` })
+    .where('status', '=', 'captured')
+    .where('refund_requested_at', 'is', null);
+  const scoped = 'id' in where ? query.where('id', '=', where.id) : query.where('order_id', '=', where.order_id);
+  return scoped.returningAll().execute();
+}
+
+/** captured (refund requested) → refunded; undefined when already done. */
+export async function completeRefund(tx: Transaction<any>, id: string, refundRef: string): Promise<StoredPayment | undefined> {
+  return asDb(tx)
+    .updateTable('payments.payments')
+    .set({ status: 'refunded', refund_ref: refundRef, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('status', '=', 'captured')
+    .where('refund_requested_at', 'is not', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Work left unfinished for at least `quietMs` (a crash, an outage): charges still pending,
+ * refunds requested and not done. Younger rows are still being worked on by their request.
+ */
+export async function findUnsettled(db: Kysely<any>, quietMs: number, limit: number): Promise<StoredPayment[]> {
+  return asDb(db)
+    .selectFrom('payments.payments')
+    .selectAll()
+    .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'captured'), eb('refund_requested_at', 'is not', null)])]))
+    .where('updated_at', '<=', sql<Date>`now() - make_interval(secs => ${quietMs / 1000})`)
+    .orderBy('updated_at')
+    .limit(limit)
+    .execute();
+}
