@@ -65,6 +65,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       orders: orders.api,
       provider: createPaymentProvider(config.payments.provider),
       reconcileIntervalMs: config.payments.reconcileIntervalMs,
+      reconcileAfterMs: config.payments.reconcileAfterMs,
     });
     const notify = config.notifications;
     const vapid = await resolveVapidKeys(config, logger);

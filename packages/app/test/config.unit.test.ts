@@ -34,7 +34,7 @@ describe('loadConfig defaults', () => {
       shutdownTimeoutMs: 10_000,
       dbPoolSize: 20,
       outbox: { maxAttempts: 10, sweepIntervalMs: 1_000, retryBaseMs: 500 },
-      payments: { provider: { kind: 'test' }, reconcileIntervalMs: 30_000 },
+      payments: { provider: { kind: 'test' }, reconcileIntervalMs: 30_000, reconcileAfterMs: 5_000 },
       notifications: {
         smtpUrl: undefined,
         emailFrom: 'Shop <shop@localhost>',
