@@ -3,3 +3,4 @@ export type { EventEnvelope, EventSpec } from './events.ts';
 export { defineEvent } from './events.ts';
 export { IdempotencyKey, FreeText } from './schemas.ts';
 export { PAGE_SIZE, PageQuery, type PageResult } from './pagination.ts';
+export type { MethodKind, MethodTable } from './methods.ts';

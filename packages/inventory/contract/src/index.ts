@@ -10,3 +10,4 @@ export * from './dto.ts';
 export * from './events.ts';
 export * from './errors.ts';
 export type { InventoryApi, CreateProductResult } from './api.ts';
+export * from './methods.ts';

@@ -8,3 +8,4 @@ export * from './dto.ts';
 export * from './events.ts';
 export * from './errors.ts';
 export type { OrdersApi, CreateOrderCommand, CreateOrderResult } from './api.ts';
+export * from './methods.ts';

@@ -9,3 +9,4 @@ export * from './dto.ts';
 export * from './events.ts';
 export * from './errors.ts';
 export type { PaymentsApi, ProcessPaymentCommand, ProcessPaymentResult } from './api.ts';
+export * from './methods.ts';
