@@ -1,16 +1,19 @@
 import type { Agent } from 'node:https';
 import type { FastifyInstance } from 'fastify';
-import { createInventoryModule, inventoryMigrations } from '@shop/inventory';
-import { createNotificationsModule, notificationsMigrations } from '@shop/notifications';
-import { createOrdersModule, ordersMigrations } from '@shop/orders';
-import { createPaymentProvider, createPaymentsModule, paymentsMigrations } from '@shop/payments';
+import { inventoryMigrations } from '@shop/inventory';
+import { notificationsMigrations } from '@shop/notifications';
+import { ordersMigrations } from '@shop/orders';
+import { paymentsMigrations } from '@shop/payments';
 import {
   Database,
   InProcessBus,
+  NatsBus,
+  ServiceCredential,
   Telemetry,
   TokenVerifier,
   buildHttpServer,
   createLogger,
+  internalRoutes,
   isMigrated,
   migrateModule,
   startEmbeddedPostgres,
@@ -18,18 +21,32 @@ import {
   type EventBus,
   type Logger,
   type ModuleInstance,
+  type ModuleMigrations,
 } from '@shop/platform';
 import { adminRoutes } from './admin.ts';
+import { METHOD_TABLES, compose, type ModuleApis } from './composition.ts';
 import type { AppConfig } from './config.ts';
 import { resolveAuth, resolveVapidKeys, writeDevTokens, type DevTokens } from './credentials.ts';
+import type { ModuleName } from './topology-config.ts';
+import { topologyRoutes } from './topology-routes.ts';
 
 export const VERSION = '0.1.0';
+
+const MIGRATIONS: Record<ModuleName, ModuleMigrations> = {
+  inventory: inventoryMigrations,
+  orders: ordersMigrations,
+  payments: paymentsMigrations,
+  notifications: notificationsMigrations,
+};
 
 /** A running process: its server, its modules, and how to stop it cleanly. */
 export interface RunningApp {
   readonly server: FastifyInstance;
   readonly url: string;
+  /** The modules hosted in this process. */
   readonly modules: readonly ModuleInstance[];
+  /** Every module's interface as this process uses it (local, remote, shadowed or switched). */
+  readonly apis: ModuleApis;
   readonly database: Database;
   readonly telemetry: Telemetry;
   readonly logger: Logger;
@@ -44,48 +61,44 @@ export interface AppHooks {
 }
 
 /**
- * The composition root: the one place that knows every module. It picks the database, runs
- * each module's migrations, builds each module with its dependencies (other modules reach
- * each other only through their contract interfaces), subscribes their handlers, and serves.
+ * The process: picks the database, migrates the modules it hosts, builds every module or its
+ * client as the topology says (composition.ts), picks the bus (in process, or NATS JetStream
+ * once events cross processes), and serves the whole public API plus the internal one.
  */
 export async function startApp(config: AppConfig, logger: Logger = createLogger(config.logLevel), hooks: AppHooks = {}): Promise<RunningApp> {
   const embedded: EmbeddedPostgres | undefined = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, logger);
   const database = new Database({ url: config.databaseUrl ?? embedded!.url, maxConnections: config.dbPoolSize });
+  let bus: EventBus | undefined;
   try {
-    const migrations = [inventoryMigrations, ordersMigrations, paymentsMigrations, notificationsMigrations];
+    const migrations = config.topology.hosted.map((name) => MIGRATIONS[name]);
     for (const module of migrations) await migrateModule(database.pool, module);
 
     const telemetry = new Telemetry();
-    const bus: EventBus = new InProcessBus();
-    const deps = (schema: string) => ({ db: database.forModule(schema), bus, logger, telemetry, outbox: config.outbox });
-    const inventory = createInventoryModule(deps('inventory'));
-    const orders = createOrdersModule({ ...deps('orders'), inventory: inventory.api });
-    const payments = createPaymentsModule({
-      ...deps('payments'),
-      orders: orders.api,
-      provider: createPaymentProvider(config.payments.provider),
-      reconcileIntervalMs: config.payments.reconcileIntervalMs,
-      reconcileAfterMs: config.payments.reconcileAfterMs,
+    const { natsUrl, serviceSecret } = config.topology;
+    const events: EventBus = natsUrl ? new NatsBus({ url: natsUrl, logger, name: `shop:${config.topology.hosted.join('+')}` }) : new InProcessBus();
+    bus = events;
+    const composition = compose({
+      config,
+      db: (schema) => database.forModule(schema),
+      bus: events,
+      logger,
+      telemetry,
+      outbox: config.outbox,
+      vapid: config.topology.hosted.includes('notifications') ? await resolveVapidKeys(config, logger) : undefined,
+      pushAgent: hooks.pushAgent,
     });
-    const notify = config.notifications;
-    const vapid = await resolveVapidKeys(config, logger);
-    const notifications = createNotificationsModule({
-      ...deps('notifications'),
-      inventory: inventory.api,
-      email: { ...(notify.smtpUrl ? { smtpUrl: notify.smtpUrl } : {}), from: notify.emailFrom },
-      push: { ...(vapid ? { vapid } : {}), ...(hooks.pushAgent ? { agent: hooks.pushAgent } : {}) },
-      delivery: { maxAttempts: notify.maxAttempts, retryBaseMs: notify.retryBaseMs, sweepIntervalMs: notify.sweepIntervalMs },
-    });
-    const modules: ModuleInstance[] = [inventory, orders, payments, notifications];
-    for (const module of modules) for (const subscription of module.subscriptions) bus.subscribe(subscription);
+    const modules = composition.hosted;
+    for (const module of modules) for (const subscription of module.subscriptions) events.subscribe(subscription);
 
     const auth = await resolveAuth(config);
     let migrated = false;
+    const exposed = config.topology.hosted.map((name) => ({ name, api: composition.local[name]!, methods: METHOD_TABLES[name] }));
     const server = await buildHttpServer({
       logger,
       telemetry,
       verifier: new TokenVerifier(auth),
-      apiRoutes: [...modules.map((module) => module.routes), adminRoutes(modules)],
+      apiRoutes: [...composition.routes, adminRoutes(modules), topologyRoutes(config.topology, composition.switches)],
+      ...(serviceSecret ? { internalRoutes: internalRoutes(exposed, new ServiceCredential(serviceSecret, 'verifier')) } : {}),
       version: VERSION,
       readiness: async () => {
         try {
@@ -98,7 +111,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       },
     });
 
-    await bus.start();
+    await events.start();
     for (const module of modules) await module.start();
     await server.listen({ port: config.port, host: config.host });
     const address = server.server.address();
@@ -110,12 +123,14 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       (stopping ??= (async () => {
         await server.close(); // stop accepting, finish in-flight requests
         for (const module of [...modules].reverse()) await module.stop(); // drain outboxes
-        await bus.stop();
+        await events.stop();
+        await composition.close();
         await database.close();
         await embedded?.stop();
       })());
-    return { server, url: `http://localhost:${port}`, modules, database, telemetry, logger, devTokens, stop };
+    return { server, url: `http://localhost:${port}`, modules, apis: composition.apis, database, telemetry, logger, devTokens, stop };
   } catch (error) {
+    await bus?.stop().catch(() => undefined);
     await database.close().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     throw error;

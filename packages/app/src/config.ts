@@ -2,8 +2,9 @@ import path from 'node:path';
 import { ConfigError, EnvReader, type AuthSettings, type OutboxOptions } from '@shop/platform';
 import { notificationsConfig, paymentsConfig, type NotificationsConfig, type PaymentsConfig } from './checkout-config.ts';
 
-export const MODULE_NAMES = ['orders', 'inventory', 'payments', 'notifications'] as const;
-export type ModuleName = (typeof MODULE_NAMES)[number];
+import { topologyConfig, type ModuleName, type Topology } from './topology-config.ts';
+
+export { MODULE_NAMES, type ModuleName } from './topology-config.ts';
 
 /** Everything the process reads from its environment, validated once at start. */
 export interface AppConfig {
@@ -16,7 +17,10 @@ export interface AppConfig {
   /** Unset secret (development only): one is generated and kept under `dataDir`. */
   readonly auth: AuthSettings | { kind: 'hs256-dev' };
   readonly logLevel: string;
+  /** The modules hosted here (MODULES). */
   readonly modules: readonly ModuleName[];
+  /** Where every module lives, events between processes, and the service credential. */
+  readonly topology: Topology;
   readonly shutdownTimeoutMs: number;
   readonly dbPoolSize: number;
   readonly outbox: OutboxOptions;
@@ -28,6 +32,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const read = new EnvReader(env);
   const production = read.raw('NODE_ENV') === 'production';
   const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const topology = topologyConfig(read);
   return {
     production,
     port: read.integer('PORT', 8080, 0, 65_535),
@@ -36,7 +41,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(read.string('DATA_DIR', './.data')),
     auth: authSettings(read, production),
     logLevel: read.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-    modules: hostedModules(read),
+    modules: topology.hosted,
+    topology,
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     dbPoolSize: read.integer('DB_POOL_SIZE', 20, 2, 500),
     outbox: {
@@ -63,18 +69,4 @@ function authSettings(read: EnvReader, production: boolean): AppConfig['auth'] {
   }
   if (production) throw new ConfigError('AUTH_JWT_SECRET or AUTH_JWKS_URL is required when NODE_ENV=production');
   return { kind: 'hs256-dev' };
-}
-
-function hostedModules(read: EnvReader): ModuleName[] {
-  const listed = read.list('MODULES') ?? [...MODULE_NAMES];
-  for (const name of listed) {
-    if (!(MODULE_NAMES as readonly string[]).includes(name)) {
-      throw new ConfigError(`MODULES names an unknown module "${name}" (known: ${MODULE_NAMES.join(', ')})`);
-    }
-  }
-  const missing = MODULE_NAMES.filter((name) => !listed.includes(name));
-  if (missing.length > 0) {
-    throw new ConfigError(`MODULES leaves ${missing.join(', ')} hosted nowhere; this version runs every module in one process (set MODULES to ${MODULE_NAMES.join(',')} or leave it unset)`);
-  }
-  return [...new Set(listed)] as ModuleName[];
 }

@@ -31,6 +31,14 @@ describe('loadConfig defaults', () => {
       auth: { kind: 'hs256-dev' },
       logLevel: 'info',
       modules: ['orders', 'inventory', 'payments', 'notifications'],
+      topology: {
+        hosted: ['orders', 'inventory', 'payments', 'notifications'],
+        natsUrl: undefined,
+        serviceSecret: undefined,
+        modules: Object.fromEntries(
+          ['orders', 'inventory', 'payments', 'notifications'].map((name) => [name, { name, hosted: true, url: undefined, shadowUrl: undefined, remotePercent: 0 }]),
+        ),
+      },
       shutdownTimeoutMs: 10_000,
       dbPoolSize: 20,
       outbox: { maxAttempts: 10, sweepIntervalMs: 1_000, retryBaseMs: 500 },
@@ -105,6 +113,16 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['AUTH_JWT_SECRET', { NODE_ENV: 'production' }],
     ['MODULES', { MODULES: 'orders,inventory,payments,shipping' }],
     ['MODULES', { MODULES: 'orders' }],
+    ['NATS_URL', { MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', SERVICE_SECRET: SECRET }],
+    ['SERVICE_SECRET', { MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', NATS_URL: 'nats://q:4222' }],
+    ['SERVICE_SECRET', { ORDERS_SHADOW_URL: 'http://shadow:8080' }],
+    ['SERVICE_SECRET', { SERVICE_SECRET: 'short' }],
+    ['ORDERS_URL', { ORDERS_URL: 'ftp://orders' }],
+    ['ORDERS_REMOTE_PERCENT', { ORDERS_REMOTE_PERCENT: '101' }],
+    ['ORDERS_REMOTE_PERCENT', { ORDERS_REMOTE_PERCENT: '10' }],
+    ['ORDERS_SHADOW_URL', { MODULES: 'inventory,payments,notifications', ORDERS_URL: 'http://o', ORDERS_SHADOW_URL: 'http://s', NATS_URL: 'nats://q:4222', SERVICE_SECRET: SECRET }],
+    ['ORDERS_REMOTE_PERCENT', { MODULES: 'inventory,payments,notifications', ORDERS_URL: 'http://o', ORDERS_REMOTE_PERCENT: '5', NATS_URL: 'nats://q:4222', SERVICE_SECRET: SECRET }],
+    ['NATS_URL', { NATS_URL: 'http://nats:4222' }],
     ['DB_POOL_SIZE', { DB_POOL_SIZE: '1' }],
     ['STRIPE_SECRET_KEY', { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET }],
     ['STRIPE_SECRET_KEY', { PAYMENT_PROVIDER: 'stripe' }],
@@ -123,6 +141,25 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
 
   it('names the unknown module', () => {
     expect(configErrorOf({ MODULES: 'orders,inventory,payments,shipping' })).toContain('"shipping"');
+  });
+
+  it('reads a split topology: orders alone, the others elsewhere, events over NATS', () => {
+    const { topology } = loadConfig({
+      MODULES: 'orders',
+      INVENTORY_URL: 'http://main:8080/',
+      PAYMENTS_URL: 'http://main:8080',
+      NOTIFICATIONS_URL: 'http://main:8080',
+      NATS_URL: 'nats://127.0.0.1:4222',
+      SERVICE_SECRET: SECRET,
+    });
+    expect(topology.hosted).toEqual(['orders']);
+    expect(topology.modules.inventory).toEqual({ name: 'inventory', hosted: false, url: 'http://main:8080', shadowUrl: undefined, remotePercent: 0 });
+    expect(topology.natsUrl).toBe('nats://127.0.0.1:4222');
+  });
+
+  it('reads a dark launch and a traffic switch of a hosted module', () => {
+    const { topology } = loadConfig({ ORDERS_URL: 'http://orders-2:8080', ORDERS_REMOTE_PERCENT: '5', ORDERS_SHADOW_URL: 'http://orders-3:8080', NATS_URL: 'nats://n:4222', SERVICE_SECRET: SECRET });
+    expect(topology.modules.orders).toEqual({ name: 'orders', hosted: true, url: 'http://orders-2:8080', shadowUrl: 'http://orders-3:8080', remotePercent: 5 });
   });
 
   it('names the module hosted nowhere', () => {

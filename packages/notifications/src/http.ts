@@ -13,7 +13,7 @@ const security = [{ bearerAuth: [] }];
  * Notifications routes (mounted under /api). A customer reaches its own contact and
  * notifications only; another customer's answer 404, as if they did not exist. Admin: any.
  */
-export function notificationsRoutes(api: NotificationsApi, vapidPublicKey: string | undefined): FastifyPluginAsyncTypebox {
+export function notificationsRoutes(api: NotificationsApi): FastifyPluginAsyncTypebox {
   function ownCustomer(request: FastifyRequest, customerId: string): string {
     if (!canAccess(principalOf(request), customerId)) throw new ModuleError(PlatformErrors.notFound, `no customer with id ${customerId}`);
     return customerId.toLowerCase();
@@ -31,6 +31,7 @@ export function notificationsRoutes(api: NotificationsApi, vapidPublicKey: strin
         },
       },
       async () => {
+        const vapidPublicKey = await api.getPushPublicKey();
         if (!vapidPublicKey) throw new ModuleError(PlatformErrors.notFound, 'Web Push is not configured on this server (no VAPID keys)');
         return { public_key: vapidPublicKey };
       },

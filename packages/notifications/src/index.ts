@@ -35,13 +35,17 @@ export function createNotificationsModule(deps: NotificationsModuleDeps): Module
   if (deps.email.smtpUrl) channels.email = new EmailChannel({ smtpUrl: deps.email.smtpUrl, from: deps.email.from }, { inventory: deps.inventory, logger: runtime.logger });
   if (deps.push.vapid) channels.push = new PushChannel({ vapid: deps.push.vapid, ...(deps.push.agent ? { agent: deps.push.agent } : {}) });
 
-  const service = new NotificationsService({ db: deps.db, available: { email: !!channels.email, push: !!channels.push } });
+  const service = new NotificationsService({
+    db: deps.db,
+    available: { email: !!channels.email, push: !!channels.push },
+    pushPublicKey: deps.push.vapid?.publicKey ?? null,
+  });
   const sender = new NotificationSender({ db: deps.db, uow: runtime.uow, channels, logger: runtime.logger }, deps.delivery);
   const api = runtime.instrument<NotificationsApi>(service);
   return {
     name: 'notifications',
     api,
-    routes: notificationsRoutes(api, deps.push.vapid?.publicKey),
+    routes: notificationsRoutes(api),
     subscriptions: notificationsSubscriptions(runtime.uow, service, () => sender.kick()),
     outbox: runtime.outbox,
     start: async () => {
@@ -55,3 +59,6 @@ export function createNotificationsModule(deps: NotificationsModuleDeps): Module
     },
   };
 }
+export { createNotificationsClient } from './client.ts';
+/** The module's public routes over any implementation of its interface (local, remote, or switched). */
+export { notificationsRoutes } from './http.ts';

@@ -16,9 +16,16 @@ export class NotificationsService implements NotificationsApi {
   readonly #db: ModuleDatabase;
   readonly #available: ChannelAvailability;
 
-  constructor(deps: { db: ModuleDatabase; available: ChannelAvailability }) {
+  readonly #pushPublicKey: string | null;
+
+  constructor(deps: { db: ModuleDatabase; available: ChannelAvailability; pushPublicKey: string | null }) {
+    this.#pushPublicKey = deps.pushPublicKey;
     this.#db = deps.db;
     this.#available = deps.available;
+  }
+
+  async getPushPublicKey(): Promise<string | null> {
+    return this.#pushPublicKey;
   }
 
   async setContact(customerId: string, contact: SetContactBody): Promise<Contact> {

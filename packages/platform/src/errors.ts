@@ -11,6 +11,10 @@ export const PlatformErrors = {
   unsupportedMediaType: { code: 'unsupported_media_type', status: 415, title: 'Unsupported media type' },
   internal: { code: 'internal', status: 500, title: 'Internal error' },
   unavailable: { code: 'service_unavailable', status: 503, title: 'Temporarily unavailable' },
+  /** A module this request needs runs in another process that does not answer (or its circuit is open). */
+  moduleUnavailable: { code: 'module_unavailable', status: 503, title: 'A module this request needs is unavailable' },
+  /** An internal call named a module this process does not host, or a method it does not have. */
+  notHosted: { code: 'module_not_hosted', status: 404, title: 'This process does not host that module or method' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A 400 that names the field at fault, e.g. `invalidInput('body.items[1].product_id', 'duplicate product')`. */

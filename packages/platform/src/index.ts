@@ -16,3 +16,10 @@ export { TokenVerifier, signToken, principalOf, requireAdmin, canAccess, type Pr
 export { sendProblem, problemOf, PROBLEM_TYPE_BASE, type Problem } from './http/problem.ts';
 export { sendPage, idempotencyKeyOf } from './http/routes.ts';
 export { fingerprint } from './fingerprint.ts';
+export { ServiceCredential } from './remote/service-auth.ts';
+export { RemoteModule, type RemoteModuleOptions } from './remote/remote-module.ts';
+export { remoteApi } from './remote/remote-api.ts';
+export { internalRoutes, type ExposedModule } from './remote/rpc-routes.ts';
+export { currentRequestContext, runWithRequestContext, type RequestContext } from './remote/request-context.ts';
+export { shadowApi, splitApi, RemotePercent, bucketOf, stickyKeyOf, type ShadowOptions, type SplitOptions } from './remote/dark-launch.ts';
+export { NatsBus, type NatsBusOptions } from './events/nats-bus.ts';

@@ -10,6 +10,8 @@ export interface NotificationsApi {
   setContact(customerId: string, contact: SetContactBody): Promise<Contact>;
   /** Throws `contact_not_found` when the customer never set any. */
   getContact(customerId: string): Promise<Contact>;
+  /** The VAPID public key browsers subscribe with (`applicationServerKey`); null when Web Push is off. */
+  getPushPublicKey(): Promise<string | null>;
   /** The customer's notifications, newest first, 20 a page. */
   listNotifications(customerId: string, page: number): Promise<PageResult<Notification>>;
 }

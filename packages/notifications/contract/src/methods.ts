@@ -5,5 +5,6 @@ import type { NotificationsApi } from './api.ts';
 export const NotificationsMethods = {
   setContact: 'idempotent-write', // replaces the settings: the same call twice leaves the same state
   getContact: 'read',
+  getPushPublicKey: 'read',
   listNotifications: 'read',
 } as const satisfies MethodTable<NotificationsApi>;

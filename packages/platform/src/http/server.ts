@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { ModuleError } from '@shop/contract-kit';
 import type { Logger } from 'pino';
 import { PlatformErrors } from '../errors.ts';
+import { installRequestContext } from '../remote/request-context.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import type { TokenVerifier } from './auth.ts';
 import { installProblemHandling, sendProblem } from './problem.ts';
@@ -16,6 +17,8 @@ export interface HttpServerOptions {
   readonly verifier: TokenVerifier;
   /** Route plugins mounted under `/api`, behind authentication (one per module, plus admin). */
   readonly apiRoutes: readonly FastifyPluginAsync[];
+  /** Routes mounted under `/internal` for other processes of the deployment (service credentials only). */
+  readonly internalRoutes?: FastifyPluginAsync;
   /** Whether this process can serve: database reachable, migrations applied. */
   readonly readiness: () => Promise<{ ready: boolean; detail?: string }>;
   readonly version: string;
@@ -50,6 +53,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   });
   installValidation(app);
   installProblemHandling(app);
+  installRequestContext(app);
   installRequestTelemetry(app, options.telemetry);
 
   await app.register(swagger, {
@@ -87,6 +91,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     },
     { prefix: '/api' },
   );
+  if (options.internalRoutes) await app.register(options.internalRoutes, { prefix: '/internal' });
   return app;
 }
 

@@ -26,6 +26,30 @@ export class Telemetry {
     registers: [this.registry],
   });
 
+  /** Dark launch: each read also sent to a module's shadow copy, by how the two answers compared. */
+  readonly shadowCalls = new Counter({
+    name: 'module_shadow_calls_total',
+    help: 'Reads also sent to a module shadow copy, by outcome: match, mismatch, shadow_error (no verdict) or dropped (too many in flight)',
+    labelNames: ['module', 'method', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** The dark-launch alarm: the shadow copy answered differently from the local module. */
+  readonly shadowMismatches = new Counter({
+    name: 'module_shadow_mismatches_total',
+    help: 'Reads whose shadow answer differed from the local one (after normalisation)',
+    labelNames: ['module', 'method'] as const,
+    registers: [this.registry],
+  });
+
+  /** Gradual switch: which side (the local module or its remote copy) served each call. */
+  readonly callsBySide = new Counter({
+    name: 'module_calls_by_side_total',
+    help: 'Calls through a traffic split, by the side that served them: local or remote',
+    labelNames: ['module', 'method', 'side'] as const,
+    registers: [this.registry],
+  });
+
   readonly outboxDelivered = new Counter({
     name: 'outbox_events_delivered_total',
     help: 'Events delivered from a module outbox to the bus',

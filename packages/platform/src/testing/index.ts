@@ -4,3 +4,4 @@ export { eventually } from './eventually.ts';
 export { RecordingBus } from './recording-bus.ts';
 export { Scenario, Stimulus, type Outcome } from './scenario.ts';
 export { startModuleTestKit, type ModuleTestKit } from './module-kit.ts';
+export { startNatsForTests, spawnNatsServer, type TestNats } from './nats.ts';

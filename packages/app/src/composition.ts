@@ -1,0 +1,146 @@
+import type { Agent } from 'node:https';
+import type { FastifyPluginAsync } from 'fastify';
+import type { MethodTable } from '@shop/contract-kit';
+import { createInventoryModule, createInventoryClient, inventoryRoutes } from '@shop/inventory';
+import { InventoryMethods, type InventoryApi } from '@shop/inventory-contract';
+import { createNotificationsModule, createNotificationsClient, notificationsRoutes } from '@shop/notifications';
+import { NotificationsMethods, type NotificationsApi } from '@shop/notifications-contract';
+import { createOrdersModule, createOrdersClient, ordersRoutes } from '@shop/orders';
+import { OrdersMethods, type OrdersApi } from '@shop/orders-contract';
+import { createPaymentProvider, createPaymentsClient, createPaymentsModule, paymentsRoutes } from '@shop/payments';
+import { PaymentsMethods, type PaymentsApi } from '@shop/payments-contract';
+import {
+  RemoteModule,
+  RemotePercent,
+  ServiceCredential,
+  shadowApi,
+  splitApi,
+  type EventBus,
+  type Logger,
+  type ModuleDatabase,
+  type ModuleInstance,
+  type OutboxOptions,
+  type Telemetry,
+} from '@shop/platform';
+import type { VapidKeys } from './checkout-config.ts';
+import type { AppConfig } from './config.ts';
+import type { ModuleName, ModulePlacement } from './topology-config.ts';
+
+/** Every module's interface as this process sees it: local, remote, shadowed or switched. */
+export interface ModuleApis {
+  orders: OrdersApi;
+  inventory: InventoryApi;
+  payments: PaymentsApi;
+  notifications: NotificationsApi;
+}
+
+export const METHOD_TABLES: { readonly [M in ModuleName]: MethodTable<ModuleApis[M]> } = {
+  orders: OrdersMethods,
+  inventory: InventoryMethods,
+  payments: PaymentsMethods,
+  notifications: NotificationsMethods,
+};
+
+/** What the composition root built: hosted modules, every interface, public routes, switches. */
+export interface Composition {
+  /** Modules hosted here: their handlers, outboxes, start/stop. */
+  readonly hosted: readonly ModuleInstance[];
+  /** The interface of each hosted module, unwrapped (for internal calls from other processes). */
+  readonly local: Partial<ModuleApis>;
+  readonly apis: ModuleApis;
+  /** The whole public API: each module's routes over the interface this process uses for it. */
+  readonly routes: readonly FastifyPluginAsync[];
+  /** Run-time share of calls sent to a module's remote copy, per switched module. */
+  readonly switches: ReadonlyMap<ModuleName, RemotePercent>;
+  close(): Promise<void>;
+}
+
+export interface CompositionDeps {
+  readonly config: AppConfig;
+  readonly db: (schema: string) => ModuleDatabase;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+  readonly outbox: OutboxOptions;
+  readonly vapid: VapidKeys | undefined;
+  readonly pushAgent: Agent | undefined;
+}
+
+/**
+ * Gives every module either its local implementation or the HTTP client of each dependency,
+ * as the topology says; no module knows which. Modules are built in dependency order:
+ * inventory, orders (inventory), payments (orders), notifications (inventory).
+ */
+export function compose(deps: CompositionDeps): Composition {
+  const { config, logger, telemetry } = deps;
+  const placement = config.topology.modules;
+  const credential = config.topology.serviceSecret ? new ServiceCredential(config.topology.serviceSecret, config.topology.hosted.join('+') || 'none') : undefined;
+  const remotes: RemoteModule[] = [];
+  const hosted: ModuleInstance[] = [];
+  const local: Partial<ModuleApis> = {};
+  const switches = new Map<ModuleName, RemotePercent>();
+  const moduleDeps = (schema: string) => ({ db: deps.db(schema), bus: deps.bus, logger, telemetry, outbox: deps.outbox });
+
+  const remoteAt = (name: ModuleName, url: string) => {
+    const remote = new RemoteModule({ module: name, url, credential: credential!, logger });
+    remotes.push(remote);
+    return remote;
+  };
+
+  /** The interface the rest of this process uses for `name`. */
+  function place<M extends ModuleName>(name: M, build: () => ModuleInstance<ModuleApis[M]>, client: (remote: RemoteModule) => ModuleApis[M]): ModuleApis[M] {
+    const where: ModulePlacement = placement[name];
+    const methods = METHOD_TABLES[name] as MethodTable<ModuleApis[M]>;
+    if (!where.hosted) return client(remoteAt(name, where.url!));
+    const module = build();
+    hosted.push(module);
+    local[name] = module.api;
+    let api = module.api;
+    if (where.url) {
+      const percent = new RemotePercent(where.remotePercent);
+      switches.set(name, percent);
+      api = splitApi({ module: name, local: api, remote: client(remoteAt(name, where.url)), methods, telemetry, percent });
+    }
+    if (where.shadowUrl) api = shadowApi({ module: name, local: api, shadow: client(remoteAt(name, where.shadowUrl)), methods, telemetry, logger });
+    return api;
+  }
+
+  const inventory = place('inventory', () => createInventoryModule(moduleDeps('inventory')), createInventoryClient);
+  const orders = place('orders', () => createOrdersModule({ ...moduleDeps('orders'), inventory }), createOrdersClient);
+  const payments = place(
+    'payments',
+    () =>
+      createPaymentsModule({
+        ...moduleDeps('payments'),
+        orders,
+        provider: createPaymentProvider(config.payments.provider),
+        reconcileIntervalMs: config.payments.reconcileIntervalMs,
+        reconcileAfterMs: config.payments.reconcileAfterMs,
+      }),
+    createPaymentsClient,
+  );
+  const notify = config.notifications;
+  const notifications = place(
+    'notifications',
+    () =>
+      createNotificationsModule({
+        ...moduleDeps('notifications'),
+        inventory,
+        email: { ...(notify.smtpUrl ? { smtpUrl: notify.smtpUrl } : {}), from: notify.emailFrom },
+        push: { ...(deps.vapid ? { vapid: deps.vapid } : {}), ...(deps.pushAgent ? { agent: deps.pushAgent } : {}) },
+        delivery: { maxAttempts: notify.maxAttempts, retryBaseMs: notify.retryBaseMs, sweepIntervalMs: notify.sweepIntervalMs },
+      }),
+    createNotificationsClient,
+  );
+
+  return {
+    hosted,
+    local,
+    apis: { orders, inventory, payments, notifications },
+    routes: [inventoryRoutes(inventory), ordersRoutes(orders), paymentsRoutes(payments, orders), notificationsRoutes(notifications)],
+    switches,
+    close: async () => {
+      await Promise.all(remotes.map((remote) => remote.close()));
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+
+/** What follows a request across processes: its id, and its W3C trace context. */
+export interface RequestContext {
+  readonly requestId: string;
+  /** 32 hex digits, shared by every process the request touches. */
+  readonly traceId: string;
+  /** 16 hex digits: this process's part of the trace. */
+  readonly spanId: string;
+  readonly sampled: boolean;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+export function currentRequestContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/** Runs `work` inside a context (a request, or an event handled on its behalf). */
+export function runWithRequestContext<T>(context: RequestContext, work: () => T): T {
+  return storage.run(context, work);
+}
+
+/** Continues the caller's trace when it sent a valid `traceparent`; otherwise starts one. */
+export function contextFrom(requestId: string, traceparent: string | undefined): RequestContext {
+  const match = traceparent ? TRACEPARENT.exec(traceparent) : null;
+  const traceId = match && !/^0+$/.test(match[1]!) ? match[1]! : randomBytes(16).toString('hex');
+  return { requestId, traceId, spanId: randomBytes(8).toString('hex'), sampled: match ? (parseInt(match[3]!, 16) & 1) === 1 : true };
+}
+
+/** The headers an outgoing call carries: the same request id, and the trace continued. */
+export function propagationHeaders(context = currentRequestContext()): Record<string, string> {
+  if (!context) return {};
+  const child = randomBytes(8).toString('hex');
+  return { 'x-request-id': context.requestId, traceparent: `00-${context.traceId}-${child}-${context.sampled ? '01' : '00'}` };
+}
+
+/** Every request runs in its context, and its log lines carry the trace id. */
+export function installRequestContext(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const header = request.headers.traceparent;
+    const context = contextFrom(request.id, typeof header === 'string' ? header : undefined);
+    request.log = request.log.child({ trace_id: context.traceId });
+    storage.run(context, done);
+  });
+}
