@@ -58,21 +58,18 @@ export class Reconciler {
   /** One pass over the abandoned work; resolves with how many payments it finished. */
   async reconcileOnce(): Promise<number> {
     let finished = 0;
-    for (const payment of await repo.findUnsettled(this.#db.kysely, this.#quietMs, BATCH)) {
+    const stranded = await repo.strandedCharges(this.#db.kysely, REPLAY_WINDOW_MS);
+    if (stranded.length > 0) this.#logger.error({ payment_ids: stranded }, 'payments pending beyond the provider idempotency window; settle them by hand');
+    for (const payment of await repo.findUnsettled(this.#db.kysely, this.#quietMs, REPLAY_WINDOW_MS, BATCH)) {
       // Stopping: leave the rest for the next start rather than hold up shutdown.
       if (this.#stopping) break;
       try {
-        if (payment.status === 'pending') {
-          if (Date.now() - payment.created_at.getTime() > REPLAY_WINDOW_MS) {
-            this.#logger.error({ payment_id: payment.id }, 'payment pending beyond the provider idempotency window; settle it by hand');
-            continue;
-          }
-          await this.#settlement.charge(payment);
-        } else {
-          await this.#settlement.refund(payment);
-        }
+        if (payment.status === 'pending') await this.#settlement.charge(payment);
+        else await this.#settlement.refund(payment);
         finished++;
       } catch (error) {
+        // To the back of the queue: rows that keep failing must not starve newer work.
+        await repo.deferUnsettled(this.#db.kysely, payment.id).catch(() => undefined);
         this.#logger.warn({ err: error, payment_id: payment.id, status: payment.status }, 'reconciling a payment failed; will try again');
       }
     }

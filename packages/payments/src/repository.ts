@@ -129,13 +129,37 @@ export async function completeRefund(tx: Transaction<any>, id: string, refundRef
  * Work left unfinished for at least `quietMs` (a crash, an outage): charges still pending,
  * refunds requested and not done. Younger rows are still being worked on by their request.
  */
-export async function findUnsettled(db: Kysely<any>, quietMs: number, limit: number): Promise<StoredPayment[]> {
+export async function findUnsettled(db: Kysely<any>, quietMs: number, replayWindowMs: number, limit: number): Promise<StoredPayment[]> {
   return asDb(db)
     .selectFrom('payments.payments')
     .selectAll()
-    .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'captured'), eb('refund_requested_at', 'is not', null)])]))
+    .where((eb) =>
+      eb.or([
+        // A charge older than the provider's idempotency window is an operator's to settle (see strandedCharges).
+        eb.and([eb('status', '=', 'pending'), eb('created_at', '>', sql<Date>`now() - make_interval(secs => ${replayWindowMs / 1000})`)]),
+        eb.and([eb('status', '=', 'captured'), eb('refund_requested_at', 'is not', null)]),
+      ]),
+    )
     .where('updated_at', '<=', sql<Date>`now() - make_interval(secs => ${quietMs / 1000})`)
     .orderBy('updated_at')
     .limit(limit)
     .execute();
+}
+
+/** Charges pending beyond the provider's idempotency window: asking again could charge twice. */
+export async function strandedCharges(db: Kysely<any>, replayWindowMs: number): Promise<string[]> {
+  const rows = await asDb(db)
+    .selectFrom('payments.payments')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('created_at', '<=', sql<Date>`now() - make_interval(secs => ${replayWindowMs / 1000})`)
+    .orderBy('created_at')
+    .limit(100)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/** Sends a row that could not be finished to the back of the reconciler's queue. */
+export async function deferUnsettled(db: Kysely<any>, id: string): Promise<void> {
+  await asDb(db).updateTable('payments.payments').set({ updated_at: sql`now()` }).where('id', '=', id).execute();
 }

@@ -45,6 +45,27 @@ describe.each(['test', 'stripe'] as const)('the reconciler, with the %s provider
     expect(h.fixture.chargesForOrder(order.id)).toBe(1);
   });
 
+  it('leaves charges older than the idempotency window to an operator, and they never starve newer work', async () => {
+    const insert = (orderId: string, customerId: string, age: string) =>
+      h.kit.sql(
+        `INSERT INTO payments.payments (id, order_id, customer_id, amount_cents, payment_method, status, idempotency_key, request_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, 1500, 'pm_card_visa', 'pending', $4, 'h', now() - $5::interval, now() - $5::interval)`,
+        [randomUUID(), orderId, customerId, randomUUID(), age],
+      );
+    // More stranded rows than one reconciler round takes (100), all older than the fresh one.
+    const stranded = Array.from({ length: 101 }, () => h.orders.add({ total_cents: 1_500 }));
+    for (const order of stranded) await insert(order.id, order.customer_id, '25 hours');
+    const fresh = h.orders.add({ total_cents: 1_500 });
+    await insert(fresh.id, fresh.customer_id, '1 minute');
+
+    await h.kit.scenario.stimulate(() => h.restart({ reconcileAfterMs: 30_000 })).andWaitForEvent(PaymentCaptured, (event) => event.order_id === fresh.id);
+    expect(h.fixture.chargesForOrder(fresh.id)).toBe(1);
+    // Asking the provider again after its key expired could charge twice: nothing is sent for them.
+    expect(stranded.map((order) => h.fixture.chargesForOrder(order.id)).reduce((a, b) => a + b, 0)).toBe(0);
+    const pending = await h.kit.sql<{ n: number }>(`SELECT count(*)::int AS n FROM payments.payments WHERE status = 'pending'`);
+    expect(pending[0]!.n).toBeGreaterThanOrEqual(101);
+  });
+
   it('finishes a refund the provider made just before a crash, refunding once', async () => {
     const order = h.orders.add();
     const { payment } = await h.api.processPayment({ order_id: order.id, payment_method: 'pm_card_visa', idempotency_key: randomUUID() });

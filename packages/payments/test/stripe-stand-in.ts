@@ -21,6 +21,15 @@ export interface StandInRequest {
  */
 export type StandInFailure = 'error' | 'reset' | 'lose-response';
 
+export interface StandInOptions {
+  /**
+   * How long each answer waits before it is sent, after the work is done and its idempotent
+   * answer stored (default 0): a slow way back, so a client that dies meanwhile has been
+   * charged without hearing of it.
+   */
+  readonly responseDelayMs?: number;
+}
+
 export interface StripeStandIn {
   /** Base URL to give the Stripe provider as `apiUrl`. */
   readonly url: string;
@@ -32,6 +41,8 @@ export interface StripeStandIn {
   refundsFor(paymentIntentId?: string): Refund[];
   /** Makes the next `count` requests fail the way `mode` says. */
   failNext(count?: number, mode?: StandInFailure): void;
+  /** Answers being held back by `responseDelayMs` right now: work done that its client has not heard of yet. */
+  readonly heldAnswers: number;
   close(): Promise<void>;
 }
 
@@ -46,7 +57,9 @@ interface StoredAnswer extends Answer {
  * `idempotency_error`). Covers POST /v1/payment_intents, GET /v1/payment_intents/:id and
  * POST /v1/refunds, with the outcomes of Stripe's test payment methods.
  */
-export async function startStripeStandIn(): Promise<StripeStandIn> {
+export async function startStripeStandIn(options: StandInOptions = {}): Promise<StripeStandIn> {
+  const responseDelayMs = options.responseDelayMs ?? 0;
+  let heldAnswers = 0;
   const ledger = new StandInLedger();
   const requests: StandInRequest[] = [];
   const answered = new Map<string, StoredAnswer>();
@@ -94,6 +107,16 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     }
     const answer = idempotent(method, path, decodeForm(body), key);
     if (failure === 'lose-response') return void req.socket.destroy();
+    if (responseDelayMs > 0) {
+      heldAnswers += 1;
+      try {
+        await new Promise((resolve) => setTimeout(resolve, responseDelayMs));
+      } finally {
+        heldAnswers -= 1;
+      }
+      // The client is gone (it died, or closed the connection): the work stays done, unheard.
+      if (req.socket.destroyed) return;
+    }
     send(res, answer, { ...(key ? { 'idempotency-key': key } : {}), ...(answer.replayed ? { 'idempotent-replayed': 'true' } : {}) });
   }
 
@@ -109,6 +132,9 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     chargesFor: (key) => [...ledger.intents.values()].filter((intent) => intent.status === 'succeeded' && (key === undefined || intent.idempotency_key === key)),
     refundsFor: (intentId) => ledger.refunds.filter((refund) => intentId === undefined || refund.payment_intent === intentId),
     failNext: (count = 1, mode = 'error') => failures.push(...Array.from({ length: count }, () => mode)),
+    get heldAnswers() {
+      return heldAnswers;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
