@@ -1,10 +1,10 @@
-import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { EventEnvelope } from '@shop/contract-kit';
 import type { Logger } from 'pino';
 import type { EventBus, Subscription } from './bus.ts';
-import { ConsumerLoop, ensureDurableConsumer, type ConsumerSettings } from './nats-consumer.ts';
+import { ConsumerLoop } from './nats-consumer.ts';
+import { ensureDurableConsumer, ensureStream, supportsMultipleFilters, type ConsumerSettings } from './nats-topology.ts';
 
 export interface NatsBusOptions {
   url: string;
@@ -50,6 +50,9 @@ export class NatsBus implements EventBus {
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #connected = false;
+  /** Rejecters of the publishes awaiting JetStream's acknowledgement. */
+  readonly #inFlight = new Set<(error: Error) => void>();
+  #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(options: NatsBusOptions) {
@@ -64,7 +67,8 @@ export class NatsBus implements EventBus {
       publishTimeoutMs: 5_000,
       duplicateWindowMs: 2 * 60_000,
       retentionMs: 7 * DAY_MS,
-      ...options,
+      // An option given as undefined (an unset setting) keeps its default.
+      ...(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as NatsBusOptions),
     };
     this.#logger = options.logger.child({ component: 'nats-bus' });
   }
@@ -85,23 +89,30 @@ export class NatsBus implements EventBus {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new Error(`the NATS bus is ${this.#state}; it starts only once`);
     this.#state = 'starting';
+    this.#starting = this.#open();
     try {
-      const nc = await this.#connect();
-      this.#nc = nc;
-      this.#js = jetstream(nc, { timeout: this.#options.publishTimeoutMs });
-      const jsm = await jetstreamManager(nc);
-      await this.#ensureStream(jsm);
-      for (const [name, handlers] of this.#consumers) {
-        const ensure = () => this.#ensureStream(jsm).then(() => ensureDurableConsumer(jsm, name, this.#filterOf(nc, handlers), this.#settings()));
-        await ensure();
-        const loop = new ConsumerLoop({ name, handlers, js: this.#js, ensure, logger: this.#logger, settings: this.#settings() });
-        this.#loops.push(loop);
-        loop.start();
-      }
-      this.#state = 'started';
+      await this.#starting;
+      if (!this.#stopping) this.#state = 'started';
     } catch (error) {
       await this.stop();
       throw error;
+    }
+  }
+
+  async #open(): Promise<void> {
+    const nc = await this.#connect();
+    this.#nc = nc;
+    const js = jetstream(nc, { timeout: this.#options.publishTimeoutMs });
+    this.#js = js;
+    const jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, this.#options);
+    for (const [name, handlers] of this.#consumers) {
+      if (handlers.size === 0 || this.#stopping) continue;
+      const ensure = () => ensureStream(jsm, this.#options).then(() => ensureDurableConsumer(jsm, name, this.#filterOf(nc, handlers), this.#settings()));
+      await ensure();
+      const loop = new ConsumerLoop({ name, handlers, js, ensure, logger: this.#logger, settings: this.#settings() });
+      this.#loops.push(loop);
+      loop.start();
     }
   }
 
@@ -110,7 +121,13 @@ export class NatsBus implements EventBus {
     // Fail at once while reconnecting: the outbox holds its batch in a transaction, and retries later anyway.
     if (!this.#connected) throw new Error(`NATS at ${this.#options.url} is not reachable (reconnecting)`);
     // msgID: a republish after a crash between this call and the outbox marking the row is dropped by the server.
-    const ack = await this.#js.publish(this.#subjectOf(event.type), JSON.stringify(event), { msgID: event.id, timeout: this.#options.publishTimeoutMs });
+    const stored = this.#js.publish(this.#subjectOf(event.type), JSON.stringify(event), { msgID: event.id, timeout: this.#options.publishTimeoutMs });
+    // The acknowledgement of a publish under way when the connection drops never comes: fail it
+    // at once rather than after the timeout (if the server did store it, the retry is deduplicated).
+    const ack = await new Promise<PubAck>((resolve, reject) => {
+      this.#inFlight.add(reject);
+      stored.then(resolve, reject).finally(() => this.#inFlight.delete(reject));
+    });
     if (ack.duplicate) this.#logger.debug({ event_id: event.id, event_type: event.type }, 'event was already in the stream');
   }
 
@@ -121,6 +138,8 @@ export class NatsBus implements EventBus {
   }
 
   async #shutdown(): Promise<void> {
+    // A stop during start waits for it, so nothing it opens is left behind.
+    await this.#starting?.catch(() => undefined);
     this.#state = 'stopped';
     await Promise.all(this.#loops.map((loop) => loop.stop()));
     const nc = this.#nc;
@@ -154,41 +173,13 @@ export class NatsBus implements EventBus {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect') {
         this.#connected = false;
+        for (const reject of this.#inFlight) reject(new Error(`NATS at ${this.#options.url} went away before acknowledging the event`));
+        this.#inFlight.clear();
         this.#logger.warn({ url: this.#options.url }, 'NATS connection lost; reconnecting');
       } else if (status.type === 'reconnect') {
         this.#connected = true;
         this.#logger.info({ url: this.#options.url }, 'NATS connection restored');
       }
-    }
-  }
-
-  async #ensureStream(jsm: JetStreamManager): Promise<void> {
-    const { stream, subjectPrefix } = this.#options;
-    const subjects = `${subjectPrefix}.>`;
-    let info = await jsm.streams.info(stream).catch(streamNotFoundAsUndefined);
-    if (!info) {
-      try {
-        await jsm.streams.add({
-          name: stream,
-          subjects: [subjects],
-          // File storage: events survive a NATS restart. Limits retention: every consumer, even one
-          // created later or down for a while, reads the whole retained history (its inbox skips repeats).
-          storage: StorageType.File,
-          retention: RetentionPolicy.Limits,
-          discard: DiscardPolicy.Old,
-          max_age: nanos(this.#options.retentionMs),
-          duplicate_window: nanos(this.#options.duplicateWindowMs),
-        });
-        return;
-      } catch (error) {
-        // Another process may have created it a moment ago.
-        info = await jsm.streams.info(stream).catch(streamNotFoundAsUndefined);
-        if (!info) throw error;
-      }
-    }
-    // An existing stream is left as operators tuned it, as long as it carries our subjects.
-    if (!info.config.subjects?.includes(subjects)) {
-      throw new Error(`NATS stream ${stream} exists but does not hold subjects ${subjects} (it has ${info.config.subjects?.join(', ')})`);
     }
   }
 
@@ -208,14 +199,4 @@ export class NatsBus implements EventBus {
     const { stream, ackWaitMs, maxDeliver, maxAckPending, retryBaseMs, retryMaxMs } = this.#options;
     return { stream, ackWaitMs, maxDeliver, maxAckPending, retryBaseMs, retryMaxMs };
   }
-}
-
-function supportsMultipleFilters(version: string | undefined): boolean {
-  const [major = 0, minor = 0] = (version ?? '').split('.').map(Number);
-  return major > 2 || (major === 2 && minor >= 10);
-}
-
-function streamNotFoundAsUndefined(error: unknown): undefined {
-  if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return undefined;
-  throw error;
 }

@@ -1,20 +1,8 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import type { ConsumerConfig, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { EventEnvelope } from '@shop/contract-kit';
 import type { Logger } from 'pino';
 import type { Subscription } from './bus.ts';
-
-/** How a durable consumer is configured and how its failed deliveries are retried. */
-export interface ConsumerSettings {
-  readonly stream: string;
-  readonly ackWaitMs: number;
-  /** -1: redeliver until handled (a stuck event is logged at every try, never dropped silently). */
-  readonly maxDeliver: number;
-  readonly maxAckPending: number;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-}
+import type { ConsumerSettings } from './nats-topology.ts';
 
 /**
  * Messages pulled ahead per process. Handled one at a time, so a prefetched message waits for
@@ -22,42 +10,6 @@ export interface ConsumerSettings {
  * for waiting here (harmless thanks to the inbox, but wasted work).
  */
 const PREFETCH = 10;
-
-/** Creates the durable pull consumer, or brings an existing one's settings up to date. */
-export async function ensureDurableConsumer(jsm: JetStreamManager, name: string, filter: string[], settings: ConsumerSettings): Promise<void> {
-  // One filter subject works on every server; several need NATS 2.10 (the bus never asks older ones for several).
-  const filters: Partial<ConsumerConfig> =
-    filter.length === 1 ? { filter_subject: filter[0], filter_subjects: undefined } : { filter_subjects: filter, filter_subject: undefined };
-  const tunable = { ack_wait: nanos(settings.ackWaitMs), max_deliver: settings.maxDeliver, max_ack_pending: settings.maxAckPending, ...filters };
-  let existing = await consumerInfo(jsm, settings.stream, name);
-  if (!existing) {
-    try {
-      await jsm.consumers.add(settings.stream, { durable_name: name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...tunable });
-      return;
-    } catch (error) {
-      // Another process hosting the same consumer may have created it a moment ago.
-      existing = await consumerInfo(jsm, settings.stream, name);
-      if (!existing) throw error;
-    }
-  }
-  const current = existing.config;
-  const same =
-    current.ack_wait === tunable.ack_wait &&
-    current.max_deliver === tunable.max_deliver &&
-    current.max_ack_pending === tunable.max_ack_pending &&
-    (current.filter_subject ?? '') === (filters.filter_subject ?? '') &&
-    [...(current.filter_subjects ?? [])].sort().join() === [...(filters.filter_subjects ?? [])].sort().join();
-  if (!same) await jsm.consumers.update(settings.stream, name, tunable);
-}
-
-async function consumerInfo(jsm: JetStreamManager, stream: string, name: string) {
-  try {
-    return await jsm.consumers.info(stream, name);
-  } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
-    throw error;
-  }
-}
 
 /**
  * Pulls one durable consumer's messages and hands them to its subscriptions, one at a time.
@@ -112,6 +64,7 @@ export class ConsumerLoop {
           failures = 0;
           await this.#deliver(msg);
         }
+        if (!this.#stopping) throw new Error('the message stream ended');
       } catch (error) {
         if (this.#stopping) break;
         failures += 1;

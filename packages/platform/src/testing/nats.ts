@@ -91,7 +91,11 @@ async function kill(child: ChildProcess | undefined): Promise<void> {
   await exited;
 }
 
+let warned = false;
+
 function warnSkipped(): void {
+  if (warned) return;
+  warned = true;
   const banner = '!'.repeat(78);
   console.warn(
     `\n${banner}\n!! NATS tests SKIPPED: no NATS_URL is set and no nats-server is on PATH.\n` +
