@@ -75,7 +75,13 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
 
     const telemetry = new Telemetry();
     const { natsUrl, serviceSecret } = config.topology;
-    const events: EventBus = natsUrl ? new NatsBus({ url: natsUrl, logger, name: `shop:${config.topology.hosted.join('+')}` }) : new InProcessBus();
+    const events: EventBus = natsUrl ? new NatsBus({
+          url: natsUrl,
+          logger,
+          name: `shop:${config.topology.hosted.join('+')}`,
+          stream: config.topology.natsStream,
+          subjectPrefix: config.topology.natsSubjectPrefix,
+        }) : new InProcessBus();
     bus = events;
     const composition = compose({
       config,

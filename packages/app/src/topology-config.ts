@@ -22,6 +22,9 @@ export interface Topology {
   readonly hosted: readonly ModuleName[];
   /** `NATS_URL`: events travel over JetStream; required as soon as they cross processes. */
   readonly natsUrl: string | undefined;
+  /** `NATS_STREAM` and `NATS_SUBJECT_PREFIX`: where events live, so deployments can share one NATS. */
+  readonly natsStream: string;
+  readonly natsSubjectPrefix: string;
   /** `SERVICE_SECRET`: signs and checks calls between processes; required when any exist. */
   readonly serviceSecret: string | undefined;
 }
@@ -54,7 +57,11 @@ export function topologyConfig(read: EnvReader): Topology {
   if (!serviceSecret && calls.length > 0) {
     throw new ConfigError(`SERVICE_SECRET is required to call ${calls.join(', ')} in another process (the same secret in every process)`);
   }
-  return { modules, hosted, natsUrl, serviceSecret };
+  const natsStream = read.string('NATS_STREAM', 'SHOP_EVENTS');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(natsStream)) throw new ConfigError(`NATS_STREAM must be letters, digits, - or _ (got "${natsStream}")`);
+  const natsSubjectPrefix = read.string('NATS_SUBJECT_PREFIX', 'shop.events');
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(natsSubjectPrefix)) throw new ConfigError(`NATS_SUBJECT_PREFIX must be dot-separated tokens without wildcards (got "${natsSubjectPrefix}")`);
+  return { modules, hosted, natsUrl, natsStream, natsSubjectPrefix, serviceSecret };
 }
 
 function placementOf(read: EnvReader, name: ModuleName, hosted: boolean): ModulePlacement {

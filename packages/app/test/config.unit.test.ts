@@ -34,6 +34,8 @@ describe('loadConfig defaults', () => {
       topology: {
         hosted: ['orders', 'inventory', 'payments', 'notifications'],
         natsUrl: undefined,
+        natsStream: 'SHOP_EVENTS',
+        natsSubjectPrefix: 'shop.events',
         serviceSecret: undefined,
         modules: Object.fromEntries(
           ['orders', 'inventory', 'payments', 'notifications'].map((name) => [name, { name, hosted: true, url: undefined, shadowUrl: undefined, remotePercent: 0 }]),
@@ -123,6 +125,8 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['ORDERS_SHADOW_URL', { MODULES: 'inventory,payments,notifications', ORDERS_URL: 'http://o', ORDERS_SHADOW_URL: 'http://s', NATS_URL: 'nats://q:4222', SERVICE_SECRET: SECRET }],
     ['ORDERS_REMOTE_PERCENT', { MODULES: 'inventory,payments,notifications', ORDERS_URL: 'http://o', ORDERS_REMOTE_PERCENT: '5', NATS_URL: 'nats://q:4222', SERVICE_SECRET: SECRET }],
     ['NATS_URL', { NATS_URL: 'http://nats:4222' }],
+    ['NATS_STREAM', { NATS_STREAM: 'a.b' }],
+    ['NATS_SUBJECT_PREFIX', { NATS_SUBJECT_PREFIX: 'shop.>' }],
     ['DB_POOL_SIZE', { DB_POOL_SIZE: '1' }],
     ['STRIPE_SECRET_KEY', { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET }],
     ['STRIPE_SECRET_KEY', { PAYMENT_PROVIDER: 'stripe' }],
