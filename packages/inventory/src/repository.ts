@@ -1,5 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { PAGE_SIZE, type PageResult } from '@shop/contract-kit';
+import type { PageResult } from '@shop/contract-kit';
+import { fetchPage } from '@shop/platform';
 import type { Product, Reservation } from '@shop/inventory-contract';
 import type { Line, StockLevel } from './domain.ts';
 
@@ -86,15 +87,8 @@ export async function findProducts(db: Kysely<any>, ids: readonly string[]): Pro
 }
 
 export async function listProducts(db: Kysely<any>, page: number): Promise<PageResult<Product>> {
-  const rows = await asDb(db)
-    .selectFrom('inventory.products')
-    .select(PRODUCT_COLUMNS)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(PAGE_SIZE + 1)
-    .offset(page * PAGE_SIZE)
-    .execute();
-  return { items: rows.slice(0, PAGE_SIZE).map(toProduct), has_more: rows.length > PAGE_SIZE };
+  const { rows, has_more } = await fetchPage(asDb(db).selectFrom('inventory.products').select(PRODUCT_COLUMNS).orderBy('created_at', 'desc').orderBy('id', 'desc'), page);
+  return { items: rows.map(toProduct), has_more };
 }
 
 /** Moves stock on hand, only if it stays within [reserved, max]; undefined when refused or unknown. */

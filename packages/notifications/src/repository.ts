@@ -1,5 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { PAGE_SIZE, type PageResult } from '@shop/contract-kit';
+import type { PageResult } from '@shop/contract-kit';
+import { fetchPage } from '@shop/platform';
 import type { Channel, Contact, Notification, NotificationKind, NotificationStatus, PushSubscription } from '@shop/notifications-contract';
 import type { OrderFacts, PlannedNotification, Recipient } from './domain.ts';
 
@@ -104,14 +105,9 @@ export async function insertNotifications(tx: Transaction<any>, batch: NewNotifi
 }
 
 export async function listForCustomer(db: Kysely<any>, customerId: string, page: number): Promise<PageResult<Notification>> {
-  const rows = await asDb(db)
-    .selectFrom('notifications.notifications')
-    .selectAll()
-    .where('customer_id', '=', customerId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(PAGE_SIZE + 1)
-    .offset(page * PAGE_SIZE)
-    .execute();
-  return { items: rows.slice(0, PAGE_SIZE).map(toNotification), has_more: rows.length > PAGE_SIZE };
+  const { rows, has_more } = await fetchPage(
+    asDb(db).selectFrom('notifications.notifications').selectAll().where('customer_id', '=', customerId).orderBy('created_at', 'desc').orderBy('id', 'desc'),
+    page,
+  );
+  return { items: rows.map(toNotification), has_more };
 }

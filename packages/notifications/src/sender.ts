@@ -1,5 +1,5 @@
 import { NotificationSent } from '@shop/notifications-contract';
-import type { Logger, ModuleDatabase, UnitOfWork } from '@shop/platform';
+import { BatchWorker, type Logger, type ModuleDatabase, type UnitOfWork } from '@shop/platform';
 import { PermanentSendFailure, type OutboundChannel } from './channels/channel.ts';
 import { retryDelayMs, type RetryPolicy } from './domain.ts';
 import * as queue from './queue.ts';
@@ -43,10 +43,7 @@ export class NotificationSender {
   readonly #channels: Channels;
   readonly #logger: Logger;
   readonly #options: Required<DeliveryOptions>;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = true;
+  readonly #worker: BatchWorker;
 
   constructor(deps: { db: ModuleDatabase; uow: UnitOfWork; channels: Channels; logger: Logger }, options: DeliveryOptions = {}) {
     this.#db = deps.db;
@@ -54,53 +51,39 @@ export class NotificationSender {
     this.#channels = deps.channels;
     this.#logger = deps.logger;
     this.#options = { ...DEFAULTS, ...withoutUndefined(options) };
+    this.#worker = new BatchWorker({
+      round: () => this.#sendDue(),
+      batchSize: this.#options.batchSize,
+      sweepIntervalMs: this.#options.sweepIntervalMs,
+      // The database is unreachable: leased rows come back when their lease ends; the sweep retries.
+      onError: (error) => this.#logger.error({ err: error }, 'notification send round failed'),
+    });
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#timer = setInterval(() => this.kick(), this.#options.sweepIntervalMs);
-    this.#timer.unref();
-    this.kick();
+    this.#worker.start();
   }
 
   /** Send what is due now (called after every commit that queued a notification). */
   kick(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#drain().finally(() => {
-      this.#running = undefined;
-    });
+    this.#worker.kick();
   }
 
   /** Stops claiming; the sends under way finish and are recorded; then the channels close. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    await this.#running;
+    await this.#worker.stop();
     await Promise.all(Object.values(this.#channels).map((channel) => channel.close()));
   }
 
   /** Resolves when nothing is being sent right now (tests use it). */
-  async idle(): Promise<void> {
-    while (this.#running) await this.#running;
+  idle(): Promise<void> {
+    return this.#worker.idle();
   }
 
-  async #drain(): Promise<void> {
-    do {
-      this.#again = false;
-      try {
-        const claimed = await queue.claimDue(this.#db.kysely, this.#options.batchSize, this.#options.leaseMs);
-        await Promise.all(claimed.map((notification) => this.#sendOne(notification)));
-        if (claimed.length === this.#options.batchSize) this.#again = true;
-      } catch (error) {
-        // The database is unreachable: leased rows come back when their lease ends; the sweep retries.
-        this.#logger.error({ err: error }, 'notification send round failed');
-        return;
-      }
-    } while (this.#again && !this.#stopped);
+  async #sendDue(): Promise<number> {
+    const claimed = await queue.claimDue(this.#db.kysely, this.#options.batchSize, this.#options.leaseMs);
+    await Promise.all(claimed.map((notification) => this.#sendOne(notification)));
+    return claimed.length;
   }
 
   async #sendOne(notification: StoredNotification): Promise<void> {

@@ -1,5 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { PAGE_SIZE, type PageResult } from '@shop/contract-kit';
+import type { PageResult } from '@shop/contract-kit';
+import { fetchPage } from '@shop/platform';
 import type { Order, OrderStatus } from '@shop/orders-contract';
 import type { PricedLine } from './domain.ts';
 
@@ -108,16 +109,10 @@ export async function updateStatus(tx: Transaction<any>, id: string, status: Ord
 }
 
 export async function listForCustomer(db: Kysely<any>, customerId: string, page: number): Promise<PageResult<Order>> {
-  const rows = await asDb(db)
-    .selectFrom('orders.orders')
-    .selectAll()
-    .where('customer_id', '=', customerId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(PAGE_SIZE + 1)
-    .offset(page * PAGE_SIZE)
-    .execute();
-  const pageRows = rows.slice(0, PAGE_SIZE);
-  const items = await itemsOf(db, pageRows.map((row) => row.id));
-  return { items: pageRows.map((row) => toOrder(row, items.get(row.id) ?? [])), has_more: rows.length > PAGE_SIZE };
+  const { rows, has_more } = await fetchPage(
+    asDb(db).selectFrom('orders.orders').selectAll().where('customer_id', '=', customerId).orderBy('created_at', 'desc').orderBy('id', 'desc'),
+    page,
+  );
+  const items = await itemsOf(db, rows.map((row) => row.id));
+  return { items: rows.map((row) => toOrder(row, items.get(row.id) ?? [])), has_more };
 }

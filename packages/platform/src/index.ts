@@ -23,3 +23,5 @@ export { internalRoutes, type ExposedModule } from './remote/rpc-routes.ts';
 export { currentRequestContext, runWithRequestContext, type RequestContext } from './remote/request-context.ts';
 export { shadowApi, splitApi, RemotePercent, bucketOf, stickyKeyOf, type ShadowOptions, type SplitOptions } from './remote/dark-launch.ts';
 export { NatsBus, type NatsBusOptions } from './events/nats-bus.ts';
+export { BatchWorker, type BatchWorkerOptions } from './events/batch-worker.ts';
+export { fetchPage } from './paging.ts';

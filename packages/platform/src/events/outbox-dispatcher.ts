@@ -3,6 +3,7 @@ import type { EventEnvelope } from '@shop/contract-kit';
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from '../db/pool.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
+import { BatchWorker } from './batch-worker.ts';
 import type { EventBus } from './bus.ts';
 
 export interface OutboxOptions {
@@ -60,10 +61,7 @@ export class OutboxDispatcher {
   readonly #telemetry: Telemetry;
   readonly #options: Required<OutboxOptions>;
   readonly #table: ReturnType<typeof sql.table>;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = true;
+  readonly #worker: BatchWorker;
   #sweeps = 0;
 
   constructor(deps: { db: ModuleDatabase; source: string; bus: EventBus; logger: Logger; telemetry: Telemetry }, options: OutboxOptions = {}) {
@@ -74,52 +72,33 @@ export class OutboxDispatcher {
     this.#telemetry = deps.telemetry;
     this.#options = { ...DEFAULTS, ...options };
     this.#table = sql.table(`${deps.db.schema}.outbox`);
+    this.#worker = new BatchWorker({
+      round: () => this.#deliverBatch(),
+      batchSize: this.#options.batchSize,
+      sweepIntervalMs: this.#options.sweepIntervalMs,
+      // The database is unreachable or the claim failed: the sweep tries again.
+      onError: (error) => this.#logger.error({ err: error, module: this.#source }, 'outbox dispatch round failed'),
+      onSweep: () => this.#housekeeping(),
+    });
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#timer = setInterval(() => this.#sweep(), this.#options.sweepIntervalMs);
-    this.#timer.unref();
-    this.kick();
+    this.#worker.start();
   }
 
   /** Deliver what is pending now (called after every commit that wrote events). */
   kick(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#drain().finally(() => {
-      this.#running = undefined;
-    });
+    this.#worker.kick();
   }
 
-  /** Stops the sweep, finishes the delivery under way, then delivers what is already due once more. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    await this.#running;
-    await this.#drain();
+  /** Stops the sweep, finishes the delivery under way, then delivers what is already due. */
+  stop(): Promise<void> {
+    return this.#worker.stop({ drain: true });
   }
 
   /** Resolves when nothing is being delivered right now (tests and benchmarks use it). */
-  async idle(): Promise<void> {
-    while (this.#running) await this.#running;
-  }
-
-  async #drain(): Promise<void> {
-    do {
-      this.#again = false;
-      try {
-        const claimed = await this.#deliverBatch();
-        if (claimed === this.#options.batchSize) this.#again = true;
-      } catch (error) {
-        // The database is unreachable or the claim failed: the sweep tries again.
-        this.#logger.error({ err: error, module: this.#source }, 'outbox dispatch round failed');
-        return;
-      }
-    } while (this.#again);
+  idle(): Promise<void> {
+    return this.#worker.idle();
   }
 
   async #deliverBatch(): Promise<number> {
@@ -182,10 +161,10 @@ export class OutboxDispatcher {
     };
   }
 
-  #sweep(): void {
+  /** About hourly (at the default 1 s sweep): delivered rows past their retention go. */
+  #housekeeping(): void {
     this.#sweeps += 1;
     if (this.#sweeps % 3600 === 0) void this.#prune();
-    this.kick();
   }
 
   async #prune(): Promise<void> {
