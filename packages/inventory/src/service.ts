@@ -29,10 +29,11 @@ export class InventoryService implements InventoryApi {
       const row = await repo.insertProduct(this.#db, { id: randomUUID(), ...input, idempotency_key: key, request_hash: hash });
       if (row) return { product: repo.toProduct(row), created: true };
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') {
-        throw new ModuleError(InventoryErrors.skuConflict, `a product with sku "${input.sku}" already exists`);
-      }
-      throw error;
+      if ((error as { code?: string }).code !== '23505') throw error;
+      // A racing retry with the same key can lose on the SKU's unique index before the key's
+      // (the insert arbitrates only the key): that is a replay, not a conflict.
+      const raced = key ? await repo.findByIdempotencyKey(this.#db, key) : undefined;
+      if (!raced) throw new ModuleError(InventoryErrors.skuConflict, `a product with sku "${input.sku}" already exists`);
     }
     // The key was taken by an earlier (or racing, now committed) request.
     const earlier = await repo.findByIdempotencyKey(this.#db, key!);

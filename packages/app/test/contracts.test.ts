@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ModuleError } from '@shop/contract-kit';
+import { createInventoryClient } from '@shop/inventory';
+import { inventoryContractSuite } from '@shop/inventory/contract-suite';
+import { createNotificationsClient } from '@shop/notifications';
+import { notificationsContractSuite } from '@shop/notifications/contract-suite';
+import { createOrdersClient } from '@shop/orders';
+import { checkOrderNotFound, ordersContractSuite } from '@shop/orders/contract-suite';
+import type { OrdersApi } from '@shop/orders-contract';
+import { createPaymentsClient } from '@shop/payments';
+import { paymentsContractSuite } from '@shop/payments/contract-suite';
+import { PlatformErrors, RemoteModule, ServiceCredential, createLogger } from '@shop/platform';
+import { createTestDatabase, type ContractTarget, type TestDatabase } from '@shop/platform/testing';
+import type { ModuleApis } from '../src/composition.ts';
+import { TEST_SECRET, startTestApp, type TestApp } from './harness.ts';
+import { startServer, type ServerProcess } from './process.ts';
+
+/**
+ * Each module interface's contract suite, run against both of its implementations: `local`, the
+ * modules in this process (what a one-process app uses), and `remote`, their HTTP clients
+ * talking to a real server process that hosts every module. The same tests pass on both: moving
+ * a module out of the process swaps an implementation and changes nothing a caller can see.
+ * Each deployment starts once for the file; tests use fresh ids and SKUs so they don't collide.
+ */
+const SECRET = 'contract-suite-service-secret-0123456789';
+
+let local: TestApp | undefined;
+let server: ServerProcess | undefined;
+let database: TestDatabase | undefined;
+let remotes: RemoteModule[] = [];
+let localTarget: ContractTarget<ModuleApis> | undefined;
+let remoteTarget: ContractTarget<ModuleApis> | undefined;
+
+beforeAll(async () => {
+  const logger = createLogger('silent');
+  const [app, remote] = await Promise.all([
+    startTestApp(),
+    (async () => {
+      database = await createTestDatabase(inject('pgAdminUrl'));
+      return startServer({
+        DATABASE_URL: database.url,
+        SERVICE_SECRET: SECRET,
+        AUTH_JWT_SECRET: TEST_SECRET,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info', // startServer waits for the "shop is serving" line
+        NODE_ENV: 'test',
+        OUTBOX_SWEEP_INTERVAL_MS: '200',
+        OUTBOX_RETRY_BASE_MS: '50',
+        NOTIFICATION_SWEEP_INTERVAL_MS: '200',
+        NOTIFICATION_RETRY_BASE_MS: '50',
+      });
+    })(),
+  ]);
+  local = app;
+  server = remote;
+  localTarget = { apis: app.app.apis };
+  const credential = new ServiceCredential(SECRET, 'contract-test');
+  const at = (module: keyof ModuleApis) => {
+    const connection = new RemoteModule({ module, url: remote.url, credential, logger });
+    remotes.push(connection);
+    return connection;
+  };
+  remoteTarget = {
+    apis: {
+      orders: createOrdersClient(at('orders')),
+      inventory: createInventoryClient(at('inventory')),
+      payments: createPaymentsClient(at('payments')),
+      notifications: createNotificationsClient(at('notifications')),
+    },
+  };
+});
+
+afterAll(async () => {
+  await Promise.all(remotes.map((remote) => remote.close()));
+  remotes = [];
+  await local?.stop();
+  await server?.stop();
+  await database?.drop();
+});
+
+const targets = {
+  local: () => localTarget ?? fail('the local target did not start'),
+  remote: () => remoteTarget ?? fail('the remote target did not start'),
+};
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+for (const [name, target] of Object.entries(targets)) {
+  inventoryContractSuite(name, target);
+  ordersContractSuite(name, target);
+  paymentsContractSuite(name, target);
+  notificationsContractSuite(name, target);
+}
+
+describe('the contract suite catches a client that changes behaviour', () => {
+  /** The remote orders client, except that getOrder loses the error as `lose` does. */
+  const broken = (lose: (error: unknown) => Error): OrdersApi => {
+    const orders = targets.remote().apis.orders;
+    return { ...orders, getOrder: (id) => orders.getOrder(id).catch((error: unknown) => Promise.reject(lose(error))) };
+  };
+
+  it('passes with the real remote client', async () => {
+    await checkOrderNotFound(targets.remote().apis.orders);
+  });
+
+  it('fails when every remote error becomes a generic Error', async () => {
+    await expect(checkOrderNotFound(broken((error) => new Error(`remote call failed: ${String(error)}`)))).rejects.toThrow(
+      /expected a order_not_found ModuleError, got Error: remote call failed/,
+    );
+  });
+
+  it('fails when every remote error becomes `internal` (a 500)', async () => {
+    await expect(checkOrderNotFound(broken(() => new ModuleError(PlatformErrors.internal, 'an unexpected error occurred')))).rejects.toThrow(/order_not_found/);
+  });
+});
