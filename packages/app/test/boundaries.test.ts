@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,14 +24,32 @@ describe('boundary rules (dependency-cruiser)', () => {
 
   async function violationsOf(files: Record<string, string>): Promise<string[]> {
     const dir = await mkdtemp(path.join(tree, 'case-'));
-    for (const [file, content] of Object.entries(files)) {
+    for (const [file, content] of Object.entries({ ...packageLinks, ...files })) {
       await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
       await writeFile(path.join(dir, file), content);
     }
-    const result = await cruise(['packages'], { ruleSet: { forbidden } as never, validate: true, baseDir: dir, tsPreCompilationDeps: true });
+    // Workspace packages, linked as npm links them, so imports by package name resolve as in the repo.
+    for (const name of ['inventory', 'inventory-contract', 'app']) {
+      await mkdir(path.join(dir, 'node_modules/@shop'), { recursive: true });
+      await symlink(path.join(dir, 'packages', name.replace('-contract', '/contract')), path.join(dir, 'node_modules/@shop', name));
+    }
+    const result = await cruise(['packages'], {
+      ruleSet: { forbidden } as never,
+      validate: true,
+      baseDir: dir,
+      tsPreCompilationDeps: true,
+      doNotFollow: { path: 'node_modules' },
+      enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'default'], extensions: ['.ts', '.js'] },
+    });
     const output = result.output as { summary: { violations: { rule: { name: string } }[] } };
     return output.summary.violations.map((violation) => violation.rule.name);
   }
+
+  const packageLinks = {
+    'packages/inventory/package.json': JSON.stringify({ name: '@shop/inventory', type: 'module', exports: { '.': './src/service.ts' } }),
+    'packages/inventory/contract/package.json': JSON.stringify({ name: '@shop/inventory-contract', type: 'module', exports: { '.': './src/index.ts' } }),
+    'packages/app/package.json': JSON.stringify({ name: '@shop/app', type: 'module', exports: { '.': './src/app.ts' } }),
+  };
 
   const clean = {
     'packages/inventory/src/service.ts': 'export const service = 1;\n',
@@ -42,6 +60,20 @@ describe('boundary rules (dependency-cruiser)', () => {
 
   it('passes a tree that keeps to the rules', async () => {
     expect(await violationsOf({ ...clean, 'packages/orders/src/service.ts': "import { contract } from '../../inventory/contract/src/index.ts';\nexport const x = contract;\n" })).toEqual([]);
+  });
+
+  it("passes a module importing another module's contract by its package name", async () => {
+    expect(await violationsOf({ ...clean, 'packages/orders/src/service.ts': "import { contract } from '@shop/inventory-contract';\nexport const x = contract;\n" })).toEqual([]);
+  });
+
+  it("fails a module importing another module's implementation by its package name", async () => {
+    const seeded = { ...clean, 'packages/orders/src/service.ts': "import { service } from '@shop/inventory';\nexport const x = service;\n" };
+    expect(await violationsOf(seeded)).toContain('module-reaches-only-contracts');
+  });
+
+  it("fails a module importing a file of another module's package that its exports do not expose", async () => {
+    const seeded = { ...clean, 'packages/orders/src/service.ts': "import { service } from '@shop/inventory/src/service.ts';\nexport const x = service;\n" };
+    expect(await violationsOf(seeded)).toContain('no-unresolvable');
   });
 
   it("fails a module importing another module's internals by a relative path", async () => {
@@ -59,12 +91,31 @@ describe('boundary rules (dependency-cruiser)', () => {
     expect(await violationsOf(seeded)).toContain('platform-knows-no-module');
   });
 
+  it('fails platform importing a module by its package name', async () => {
+    const seeded = { ...clean, 'packages/platform/src/bad.ts': "import { contract } from '@shop/inventory-contract';\nexport const x = contract;\n" };
+    expect(await violationsOf(seeded)).toContain('platform-knows-no-module');
+  });
+
+  it('fails a module importing the app by its package name', async () => {
+    const seeded = { ...clean, 'packages/orders/src/bad.ts': "import { app } from '@shop/app';\nexport const x = app;\n" };
+    expect(await violationsOf(seeded)).toContain('only-app-composes');
+  });
+
   it('fails a module importing the app', async () => {
     const seeded = { ...clean, 'packages/orders/src/bad.ts': "import { app } from '../../app/src/app.ts';\nexport const x = app;\n" };
     expect(await violationsOf(seeded)).toContain('only-app-composes');
   });
 
-  it('fails a cycle between modules', async () => {
+  it('fails a cycle between two modules', async () => {
+    const seeded = {
+      ...clean,
+      'packages/orders/src/service.ts': "import { service } from '../../inventory/src/service.ts';\nexport const orders = service;\n",
+      'packages/inventory/src/service.ts': "import { orders } from '../../orders/src/service.ts';\nexport const service = orders;\n",
+    };
+    expect(await violationsOf(seeded)).toContain('no-cycles');
+  });
+
+  it('fails a cycle inside a package', async () => {
     const seeded = {
       ...clean,
       'packages/orders/contract/src/index.ts': "import { b } from './b.ts';\nexport const a = b;\n",
