@@ -15,7 +15,6 @@ import {
   createLogger,
   internalRoutes,
   isMigrated,
-  migrateModule,
   startEmbeddedPostgres,
   type EmbeddedPostgres,
   type EventBus,
@@ -67,11 +66,17 @@ export interface AppHooks {
  */
 export async function startApp(config: AppConfig, logger: Logger = createLogger(config.logLevel), hooks: AppHooks = {}): Promise<RunningApp> {
   const embedded: EmbeddedPostgres | undefined = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, logger);
-  const database = new Database({ url: config.databaseUrl ?? embedded!.url, maxConnections: config.dbPoolSize });
+  const database = new Database({
+    url: config.databaseUrl ?? embedded!.url,
+    maxConnections: config.dbPoolSize,
+    moduleRoles: config.dbModuleRoles,
+    moduleUrls: config.moduleDatabaseUrls,
+  });
   let bus: EventBus | undefined;
   try {
     const migrations = config.topology.hosted.map((name) => MIGRATIONS[name]);
-    for (const module of migrations) await migrateModule(database.pool, module);
+    // As the owner; then each module connects as its own role, with rights on its schema only.
+    await database.migrate(migrations, logger);
 
     const telemetry = new Telemetry();
     const { natsUrl, serviceSecret } = config.topology;

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { ConfigError, EnvReader, type AuthSettings, type OutboxOptions } from '@shop/platform';
+import { ConfigError, EnvReader, type AuthSettings, type ModuleRolesMode, type OutboxOptions } from '@shop/platform';
 import { notificationsConfig, paymentsConfig, type NotificationsConfig, type PaymentsConfig } from './checkout-config.ts';
 
-import { topologyConfig, type ModuleName, type Topology } from './topology-config.ts';
+import { MODULE_NAMES, topologyConfig, type ModuleName, type Topology } from './topology-config.ts';
 
 export { MODULE_NAMES, type ModuleName } from './topology-config.ts';
 
@@ -23,6 +23,10 @@ export interface AppConfig {
   readonly topology: Topology;
   readonly shutdownTimeoutMs: number;
   readonly dbPoolSize: number;
+  /** `DB_MODULE_ROLES`: each module connects as its own role (`auto`, `on`) or as DATABASE_URL's user (`off`). */
+  readonly dbModuleRoles: ModuleRolesMode;
+  /** `<MODULE>_DATABASE_URL`: pre-created module roles, by module (schema); the rest are created by the owner. */
+  readonly moduleDatabaseUrls: Readonly<Partial<Record<ModuleName, string>>>;
   readonly outbox: OutboxOptions;
   readonly payments: PaymentsConfig;
   readonly notifications: NotificationsConfig;
@@ -45,6 +49,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     topology,
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     dbPoolSize: read.integer('DB_POOL_SIZE', 20, 2, 500),
+    ...moduleRoles(read, databaseUrl),
     outbox: {
       maxAttempts: read.integer('OUTBOX_MAX_ATTEMPTS', 10, 1, 1_000),
       sweepIntervalMs: read.integer('OUTBOX_SWEEP_INTERVAL_MS', 1_000, 10, 3_600_000),
@@ -53,6 +58,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     payments: paymentsConfig(read, production),
     notifications: notificationsConfig(read),
   };
+}
+
+/** DB_MODULE_ROLES and the pre-created roles; README "Database roles". */
+function moduleRoles(read: EnvReader, ownerUrl: URL | undefined): Pick<AppConfig, 'dbModuleRoles' | 'moduleDatabaseUrls'> {
+  const dbModuleRoles = read.oneOf<ModuleRolesMode>('DB_MODULE_ROLES', 'auto', ['auto', 'on', 'off']);
+  const moduleDatabaseUrls: Partial<Record<ModuleName, string>> = {};
+  for (const name of MODULE_NAMES) {
+    const variable = `${name.toUpperCase()}_DATABASE_URL`;
+    const url = read.url(variable, ['postgres:', 'postgresql:']);
+    if (!url) continue;
+    if (!ownerUrl) throw new ConfigError(`${variable} needs DATABASE_URL: the owner that runs the migrations and grants ${name}'s role its schema`);
+    if (dbModuleRoles === 'off') throw new ConfigError(`${variable} names a role for ${name}, but DB_MODULE_ROLES=off shares the owner's connection; unset one of them`);
+    if (!url.username || url.username === ownerUrl.username) throw new ConfigError(`${variable} must connect as ${name}'s own role, not as DATABASE_URL's user`);
+    moduleDatabaseUrls[name] = read.raw(variable)!;
+  }
+  return { dbModuleRoles, moduleDatabaseUrls };
 }
 
 function authSettings(read: EnvReader, production: boolean): AppConfig['auth'] {

@@ -43,6 +43,8 @@ describe('loadConfig defaults', () => {
       },
       shutdownTimeoutMs: 10_000,
       dbPoolSize: 20,
+      dbModuleRoles: 'auto',
+      moduleDatabaseUrls: {},
       outbox: { maxAttempts: 10, sweepIntervalMs: 1_000, retryBaseMs: 500 },
       payments: { provider: { kind: 'test' }, reconcileIntervalMs: 30_000, reconcileAfterMs: 5_000 },
       notifications: {
@@ -128,6 +130,11 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['NATS_STREAM', { NATS_STREAM: 'a.b' }],
     ['NATS_SUBJECT_PREFIX', { NATS_SUBJECT_PREFIX: 'shop.>' }],
     ['DB_POOL_SIZE', { DB_POOL_SIZE: '1' }],
+    ['DB_MODULE_ROLES', { DB_MODULE_ROLES: 'yes' }],
+    ['ORDERS_DATABASE_URL', { ORDERS_DATABASE_URL: 'postgres://shop_orders:pw@db/shop' }],
+    ['ORDERS_DATABASE_URL', { DATABASE_URL: 'postgres://owner@db/shop', ORDERS_DATABASE_URL: 'http://db/shop' }],
+    ['ORDERS_DATABASE_URL', { DATABASE_URL: 'postgres://owner@db/shop', ORDERS_DATABASE_URL: 'postgres://owner@db/shop' }],
+    ['ORDERS_DATABASE_URL', { DATABASE_URL: 'postgres://owner@db/shop', ORDERS_DATABASE_URL: 'postgres://shop_orders@db/shop', DB_MODULE_ROLES: 'off' }],
     ['STRIPE_SECRET_KEY', { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET }],
     ['STRIPE_SECRET_KEY', { PAYMENT_PROVIDER: 'stripe' }],
     ['STRIPE_SECRET_KEY', { STRIPE_SECRET_KEY: 'pk_test_publishable' }],
@@ -145,6 +152,12 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
 
   it('names the unknown module', () => {
     expect(configErrorOf({ MODULES: 'orders,inventory,payments,shipping' })).toContain('"shipping"');
+  });
+
+  it('reads pre-created module roles (<MODULE>_DATABASE_URL) and DB_MODULE_ROLES', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://owner:pw@db/shop', INVENTORY_DATABASE_URL: 'postgres://shop_inventory:pw@db/shop', DB_MODULE_ROLES: 'on' });
+    expect(config.dbModuleRoles).toBe('on');
+    expect(config.moduleDatabaseUrls).toEqual({ inventory: 'postgres://shop_inventory:pw@db/shop' });
   });
 
   it('reads a split topology: orders alone, the others elsewhere, events over NATS', () => {

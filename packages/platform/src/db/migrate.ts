@@ -4,6 +4,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { messagingMigrations } from './messaging-migrations.ts';
 import type { Migration } from './migration.ts';
+import { applyModuleRole, type ModuleRoleGrant } from './roles.ts';
 
 export type { Migration };
 
@@ -14,13 +15,19 @@ export interface ModuleMigrations {
   readonly directory: string;
 }
 
+export interface MigrateOptions {
+  /** The module's own role: created or refreshed, and granted its schema, after the migrations. */
+  readonly role?: ModuleRoleGrant;
+}
+
 /**
  * Applies a module's migrations to its own schema, with its own history table
  * (`<schema>.schema_migrations`). The platform's outbox and inbox tables come first, so every
  * module has them. Safe when several instances start at once (advisory lock per schema), and
- * each migration commits with its history row or not at all.
+ * each migration commits with its history row or not at all. With `role`, then gives the
+ * module's role its rights on the schema, under the same lock (roles.ts).
  */
-export async function migrateModule(pool: pg.Pool, module: ModuleMigrations): Promise<string[]> {
+export async function migrateModule(pool: pg.Pool, module: ModuleMigrations, options: MigrateOptions = {}): Promise<string[]> {
   const migrations = [...messagingMigrations(module.schema), ...(await readMigrations(module.directory))];
   // Checked before taking a connection: a throw between connect and try would leak the client.
   const schema = quoteIdent(module.schema);
@@ -59,6 +66,7 @@ export async function migrateModule(pool: pg.Pool, module: ModuleMigrations): Pr
       }
       ran.push(migration.id);
     }
+    if (options.role) await applyModuleRole(client, module.schema, schema, options.role);
     return ran;
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`migrate:${module.schema}`]).catch(() => undefined);

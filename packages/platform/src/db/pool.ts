@@ -1,5 +1,8 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { Logger } from '../logger.ts';
+import { migrateModule, type ModuleMigrations } from './migrate.ts';
+import { moduleRoleName, moduleRolePassword, urlForRole, type ModuleRoleGrant, type ModuleRolesMode } from './roles.ts';
 
 /** int8 (bigint, COUNT) as a JS number: our values (cents, counts) stay far below 2^53. */
 const types = {
@@ -7,33 +10,68 @@ const types = {
     oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
 };
 
+/** What the owner's pool keeps once modules have their own: migrations, readiness, admin checks. */
+const OWNER_CONNECTIONS = 2;
+
 export interface DatabaseOptions {
+  /** The owner: runs migrations, creates the module roles (roles.ts). */
   url: string;
+  /** Connections of the process in all, split between the owner and the modules' own pools. */
   maxConnections?: number;
   applicationName?: string;
+  /** How modules connect after `migrate` (roles.ts); default `auto`. */
+  moduleRoles?: ModuleRolesMode;
+  /** Pre-created roles, by schema: a URL connecting as the module's role; it gets the grants, nothing is created. */
+  moduleUrls?: Readonly<Record<string, string | undefined>>;
 }
 
-/** The process's connection pool, and Kysely over it. */
+interface ModuleLogin {
+  readonly role: string;
+  readonly url: string;
+  readonly grant: ModuleRoleGrant;
+  /** Created here with a derived password (or none), rather than named in configuration. */
+  readonly created: boolean;
+}
+
+/** The process's connections: the owner's pool, and once migrated, one small pool per module role. */
 export class Database {
   readonly pool: pg.Pool;
   readonly kysely: Kysely<any>;
+  readonly #options: DatabaseOptions;
+  readonly #modules = new Map<string, { readonly pool: pg.Pool; readonly handle: ModuleDatabase }>();
 
   constructor(options: DatabaseOptions) {
-    this.pool = new pg.Pool({
-      connectionString: options.url,
-      max: options.maxConnections ?? 20,
-      application_name: options.applicationName ?? 'shop',
-      types,
-      connectionTimeoutMillis: 5_000,
-    });
-    // An idle client losing its server (restart) must not crash the process; the pool replaces it.
-    this.pool.on('error', () => undefined);
+    this.#options = options;
+    this.pool = createPool(options.url, options.maxConnections ?? 20, options.applicationName ?? 'shop');
     this.kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: this.pool }) });
   }
 
-  /** The handle a module receives. Today all modules share the pool; each keeps to its schema. */
+  /**
+   * Migrates the modules as the owner, then (unless roles are off) gives each its role and
+   * connects as it: from then on `forModule(schema)` can reach that schema and no other.
+   * Call once, with every module this process hosts.
+   */
+  async migrate(modules: readonly ModuleMigrations[], logger?: Logger): Promise<void> {
+    const logins = await this.#plan(modules, logger);
+    for (const module of modules) await migrateModule(this.pool, module, { role: logins.get(module.schema)?.grant });
+    if (logins.size === 0) return;
+    // DB_POOL_SIZE in all: a share per module, and the owner keeps a couple (plus the shares of
+    // modules still on its connection).
+    const total = this.#options.maxConnections ?? 20;
+    const owner = Math.min(OWNER_CONNECTIONS, total);
+    const share = Math.max(1, Math.floor((total - owner) / modules.length));
+    this.pool.options.max = owner + share * (modules.length - logins.size);
+    const application = this.#options.applicationName ?? 'shop';
+    for (const [schema, login] of logins) {
+      const pool = createPool(login.url, share, `${application}:${schema}`);
+      this.#modules.set(schema, { pool, handle: { schema, kysely: new Kysely<any>({ dialect: new PostgresDialect({ pool }) }) } });
+      await this.#check(schema, login, pool);
+    }
+  }
+
+  /** The handle a module receives: its own role's pool once migrated with roles, else the owner's. */
   forModule(schema: string): ModuleDatabase {
-    return { schema, kysely: this.kysely };
+    return this.#modules.get(schema)?.handle ?? { schema, kysely: this.kysely };
   }
 
   async ping(): Promise<void> {
@@ -41,8 +79,71 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.#modules.values()].map(({ handle }) => handle.kysely.destroy()));
     await this.kysely.destroy();
   }
+
+  /** Which role each module connects as; a module missing from the map shares the owner's connection. */
+  async #plan(modules: readonly ModuleMigrations[], logger: Logger | undefined): Promise<Map<string, ModuleLogin>> {
+    const logins = new Map<string, ModuleLogin>();
+    const mode = this.#options.moduleRoles ?? 'auto';
+    if (mode === 'off' || modules.length === 0) return logins;
+    const { rows } = await this.pool.query<{ owner: string; database: string; can_create: boolean }>(
+      `SELECT current_user AS owner, current_database() AS database, rolsuper OR rolcreaterole AS can_create FROM pg_roles WHERE rolname = current_user`,
+    );
+    const { owner, database, can_create: canCreate } = rows[0]!;
+    const ownerUrl = new URL(this.#options.url);
+    const ownerPassword = decodeURIComponent(ownerUrl.password) || process.env.PGPASSWORD || undefined;
+    const shared: string[] = [];
+    for (const { schema } of modules) {
+      const given = this.#options.moduleUrls?.[schema];
+      if (given) {
+        const role = decodeURIComponent(new URL(given).username);
+        if (!role || role === owner) throw new Error(`the database URL of ${schema} must connect as the module's own role, not ${role ? `the owner ${owner}` : 'a default user'}`);
+        logins.set(schema, { role, url: given, grant: { role }, created: false });
+      } else if (canCreate) {
+        const role = moduleRoleName(database, schema);
+        const password = moduleRolePassword(ownerPassword, database, role);
+        logins.set(schema, { role, url: urlForRole(this.#options.url, role, password), grant: { role, create: { database, password } }, created: true });
+      } else {
+        shared.push(schema);
+      }
+    }
+    if (shared.length > 0) {
+      const why = `the database user ${owner} may not create roles (no CREATEROLE)`;
+      const fix = `grant it CREATEROLE, or name pre-created roles (${shared.map((schema) => `${schema.toUpperCase()}_DATABASE_URL`).join(', ')})`;
+      if (mode === 'on') throw new Error(`DB_MODULE_ROLES=on but ${why}: ${fix}`);
+      logger?.warn(
+        { modules: shared },
+        `${why}: ${shared.join(', ')} share its connection, with rights on every schema; ${fix}, or set DB_MODULE_ROLES=off to keep this on purpose`,
+      );
+    }
+    return logins;
+  }
+
+  /** A role that cannot log in, or lands elsewhere, stops the start with what to change. */
+  async #check(schema: string, login: ModuleLogin, pool: pg.Pool): Promise<void> {
+    let found: { role: string; database: string };
+    try {
+      found = (await pool.query<{ role: string; database: string }>('SELECT current_user AS role, current_database() AS database')).rows[0]!;
+    } catch (error) {
+      const hint = login.created
+        ? 'allow the role in pg_hba.conf (its password is derived from the one in DATABASE_URL), name a pre-created role in configuration, or set DB_MODULE_ROLES=off'
+        : 'check the URL, its password and pg_hba.conf';
+      throw new Error(`${schema} could not connect as its database role ${login.role}: ${(error as Error).message}; ${hint}`, { cause: error });
+    }
+    const { rows } = await this.pool.query<{ database: string }>('SELECT current_database() AS database');
+    if (found.database !== rows[0]!.database || found.role !== login.role) {
+      throw new Error(`${schema}'s database URL connects to ${found.database} as ${found.role}, not to ${rows[0]!.database} as ${login.role}`);
+    }
+  }
+}
+
+function createPool(url: string, max: number, applicationName: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, application_name: applicationName, types, connectionTimeoutMillis: 5_000 });
+  // An idle client losing its server (restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 export interface ModuleDatabase {

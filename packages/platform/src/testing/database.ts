@@ -6,7 +6,11 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database on the test server, for one test file. */
+/**
+ * A fresh, empty database on the test server, for one test file. Dropping it drops the module
+ * roles made for it too (`<database>_<schema>`): roles belong to the whole server, and a shared
+ * test server would otherwise collect four for every test file of every run.
+ */
 export async function createTestDatabase(adminUrl: string): Promise<TestDatabase> {
   const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   await withClient(adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
@@ -14,7 +18,12 @@ export async function createTestDatabase(adminUrl: string): Promise<TestDatabase
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withClient(adminUrl, async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        const roles = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)', [`${name}_`]);
+        for (const { rolname } of roles.rows) await client.query(`DROP ROLE IF EXISTS "${rolname.replace(/"/g, '""')}"`);
+      }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import { Database, type ModuleDatabase } from '../db/pool.ts';
-import { migrateModule, type ModuleMigrations } from '../db/migrate.ts';
+import type { ModuleMigrations } from '../db/migrate.ts';
 import { createLogger } from '../logger.ts';
 import type { ModuleDeps, ModuleInstance } from '../module.ts';
 import { Telemetry } from '../telemetry/metrics.ts';
@@ -17,7 +17,7 @@ export interface ModuleTestKit {
   deps(schema: string): ModuleDeps & { db: ModuleDatabase };
   /** Subscribes the module's handlers and starts it; stopped again by `stop()`. */
   run<M extends ModuleInstance>(module: M): Promise<M>;
-  /** Rows of a SQL query on the test database (for asserting what the module stored). */
+  /** Rows of a SQL query on the test database, as its owner (for asserting what the module stored). */
   sql<Row = Record<string, any>>(text: string, values?: unknown[]): Promise<Row[]>;
   stop(): Promise<void>;
 }
@@ -29,9 +29,10 @@ export interface ModuleTestKit {
 export async function startModuleTestKit(migrations: readonly ModuleMigrations[]): Promise<ModuleTestKit> {
   const testDb: TestDatabase = await createTestDatabase(inject('pgAdminUrl'));
   const database = new Database({ url: testDb.url, maxConnections: 10 });
-  for (const module of migrations) await migrateModule(database.pool, module);
-  const bus = new RecordingBus();
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  // As the app does: each module connects as its own role, with rights on its schema only.
+  await database.migrate(migrations, logger);
+  const bus = new RecordingBus();
   const telemetry = new Telemetry();
   const running: ModuleInstance[] = [];
   return {
