@@ -39,6 +39,13 @@ const CONFIG_VARS = [
   'NOTIFICATION_MAX_ATTEMPTS',
   'NOTIFICATION_RETRY_BASE_MS',
   'NOTIFICATION_SWEEP_INTERVAL_MS',
+  'SERVICE_SECRET',
+  // Topology: where each module runs, and the bus between processes.
+  'NATS_URL',
+  'NATS_STREAM',
+  'NATS_SUBJECT_PREFIX',
+  ...['ORDERS', 'INVENTORY', 'PAYMENTS', 'NOTIFICATIONS'].flatMap((module) => [`${module}_URL`, `${module}_SHADOW_URL`, `${module}_REMOTE_PERCENT`, `${module}_DATABASE_URL`]),
+  'DB_MODULE_ROLES',
 ];
 
 /** `undefined` removes a variable from the child's environment. */
@@ -49,10 +56,20 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+/** How a server process was started: the same command for every process, only `env` differs. */
+export interface Invocation {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** What the caller set (the rest of the child's environment is the test process's, minus CONFIG_VARS). */
+  readonly env: Readonly<ServerEnv>;
+}
+
 export interface ServerProcess {
   /** http://127.0.0.1:<port> (the logged url, with the loopback address the server listens on). */
   readonly url: string;
   readonly child: ChildProcess;
+  readonly invocation: Invocation;
   /** Everything written so far. */
   stdout(): string;
   stderr(): string;
@@ -82,6 +99,7 @@ export function childEnv(env: ServerEnv): { env: NodeJS.ProcessEnv; ownDir?: str
 }
 
 interface Launched {
+  invocation: Invocation;
   child: ChildProcess;
   out: string[];
   err: string[];
@@ -90,7 +108,8 @@ interface Launched {
 
 function launch(env: ServerEnv): Launched {
   const { env: childEnvironment, ownDir } = childEnv(env);
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: REPO_ROOT, env: childEnvironment, stdio: ['ignore', 'pipe', 'pipe'] });
+  const invocation: Invocation = { command: process.execPath, args: ['--import', 'tsx', MAIN], cwd: REPO_ROOT, env: { ...env } };
+  const child = spawn(invocation.command, [...invocation.args], { cwd: invocation.cwd, env: childEnvironment, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   const err: string[] = [];
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => out.push(chunk));
@@ -102,7 +121,7 @@ function launch(env: ServerEnv): Launched {
       resolve({ code, signal });
     }),
   );
-  return { child, out, err, exited };
+  return { invocation, child, out, err, exited };
 }
 
 function parseLogs(text: string): Array<Record<string, any>> {
@@ -120,7 +139,7 @@ function parseLogs(text: string): Array<Record<string, any>> {
 
 /** Starts `node --import tsx packages/app/src/main.ts` and waits for "shop is serving". */
 export async function startServer(env: ServerEnv, options: { timeoutMs?: number } = {}): Promise<ServerProcess> {
-  const { child, out, err, exited } = launch(env);
+  const { invocation, child, out, err, exited } = launch(env);
   const stdout = () => out.join('');
   const stderr = () => err.join('');
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -162,6 +181,7 @@ export async function startServer(env: ServerEnv, options: { timeoutMs?: number 
   return {
     url,
     child,
+    invocation,
     stdout,
     stderr,
     logs: () => parseLogs(stdout()),

@@ -45,6 +45,21 @@ async function host(catalog: CatalogApi, port = 0): Promise<{ app: FastifyInstan
   return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }
 
+/** A TCP server that accepts every connection and never answers: a host that hangs (SIGSTOP). */
+async function hanger(): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => void sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 /** A TCP server that accepts and drops every connection, counting them: a host that is broken. */
 async function dropper(): Promise<{ server: Server; url: string; connections: () => number }> {
   let count = 0;
@@ -127,6 +142,14 @@ describe('a module in another process, through RemoteModule', () => {
     expect(broken.connections()).toBe(3);
     expect((await errorOf(remote.renameItem('i1', 'x')))?.code).toBe('module_unavailable');
     expect(broken.connections()).toBe(4);
+  });
+
+  it('opens the circuit on a host that hangs, not only on one that refuses', async () => {
+    const hung = await hanger();
+    cleanup.push(hung.close);
+    const remote = client(hung.url, { attempts: 1, breakAfter: 3, timeoutMs: 100, halfOpenAfterMs: 60_000 });
+    for (let i = 0; i < 3; i += 1) expect((await errorOf(remote.getItem('i1')))?.detail).toMatch(/did not answer in time/);
+    expect((await errorOf(remote.getItem('i1')))?.detail).toMatch(/circuit is open/);
   });
 
   it('fails fast with module_unavailable while the host is down, and recovers by itself when it returns', async () => {

@@ -1,5 +1,6 @@
 import {
   BrokenCircuitError,
+  CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   TaskCancelledError,
@@ -57,8 +58,12 @@ export class RemoteModule {
     this.#credential = options.credential;
     this.#logger = options.logger.child({ remote_module: options.module });
     const transport = handleWhen(isTransportFailure);
-    const breaker = circuitBreaker(transport, { halfOpenAfter: options.halfOpenAfterMs ?? 2_000, breaker: new ConsecutiveBreaker(options.breakAfter ?? 5) });
-    breaker.onStateChange((state) => this.#logger.warn({ circuit: String(state) }, `circuit to ${options.module} changed`));
+    // A host that hangs is as down as one that refuses: timeouts count against the circuit too
+    // (but are not retried: a hung host would only multiply the caller's wait).
+    const downOrHung = handleWhen((error) => isTransportFailure(error) || error instanceof TaskCancelledError);
+    const breaker = circuitBreaker(downOrHung, { halfOpenAfter: options.halfOpenAfterMs ?? 2_000, breaker: new ConsecutiveBreaker(options.breakAfter ?? 5) });
+    // By name (open, half-open, closed): CircuitState is a numeric enum, and "1" tells an operator nothing.
+    breaker.onStateChange((state) => this.#logger.warn({ circuit: CIRCUIT_STATES[state] ?? String(state) }, `circuit to ${options.module} changed`));
     const perAttempt = timeout(options.timeoutMs ?? 5_000, TimeoutStrategy.Aggressive);
     const retries = retry(transport, { maxAttempts: (options.attempts ?? 3) - 1, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }) });
     // Retries wrap the breaker: an open circuit is not retried (BrokenCircuitError is no TransportFailure).
@@ -111,6 +116,13 @@ export class RemoteModule {
     throw error;
   }
 }
+
+const CIRCUIT_STATES: Record<number, string> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
 
 function parse(text: string): unknown {
   try {
