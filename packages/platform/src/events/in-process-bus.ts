@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@shop/contract-kit';
+import { runInEventContext } from '../remote/request-context.ts';
 import type { EventBus, Subscription } from './bus.ts';
 
 /**
@@ -24,7 +25,7 @@ export class InProcessBus implements EventBus {
     const failures: string[] = [];
     for (const subscription of this.#byType.get(event.type) ?? []) {
       try {
-        await subscription.handle(event);
+        await runInEventContext(event, () => subscription.handle(event));
       } catch (error) {
         failures.push(`${subscription.consumer}: ${(error as Error).message}`);
       }

@@ -3,6 +3,7 @@ import type { Static, TSchema } from 'typebox';
 import { sql, type Transaction } from 'kysely';
 import type { EventEnvelope, EventSpec } from '@shop/contract-kit';
 import type { ModuleDatabase } from '../db/pool.ts';
+import { propagationHeaders } from '../remote/request-context.ts';
 
 /** A module's transaction: its SQL, and the events it publishes, committed together. */
 export interface Tx {
@@ -61,7 +62,8 @@ export class UnitOfWork {
     const pending: PendingEvent[] = [];
     const tx: Tx = {
       db: trx,
-      publish: (spec, payload) => pending.push({ id: randomUUID(), type: spec.type, version: spec.version, payload }),
+      // The event carries the trace of the request (or event) that caused it.
+      publish: (spec, payload) => pending.push({ id: randomUUID(), type: spec.type, version: spec.version, payload, traceparent: propagationHeaders().traceparent ?? null }),
     };
     return { tx, pending };
   }
@@ -75,6 +77,7 @@ export class UnitOfWork {
           event_type: event.type,
           event_version: event.version,
           payload: JSON.stringify(event.payload),
+          traceparent: event.traceparent,
         })),
       )
       .execute();
@@ -86,4 +89,5 @@ interface PendingEvent {
   type: string;
   version: number;
   payload: unknown;
+  traceparent: string | null;
 }

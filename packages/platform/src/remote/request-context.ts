@@ -38,6 +38,14 @@ export function propagationHeaders(context = currentRequestContext()): Record<st
   return { 'x-request-id': context.requestId, traceparent: `00-${context.traceId}-${child}-${context.sampled ? '01' : '00'}` };
 }
 
+/**
+ * Runs a consumer's handling of an event in the trace of the change that published it (the
+ * event's `traceparent`), so a request and every reaction to it, in any process, share a trace.
+ */
+export function runInEventContext<T>(event: { id: string; traceparent?: string | undefined }, work: () => T): T {
+  return storage.run(contextFrom(event.id, event.traceparent), work);
+}
+
 /** Every request runs in its context, and its log lines carry the trace id. */
 export function installRequestContext(app: FastifyInstance): void {
   app.addHook('onRequest', (request, _reply, done) => {
