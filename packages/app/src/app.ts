@@ -11,6 +11,7 @@ import {
   ServiceCredential,
   Telemetry,
   TokenVerifier,
+  TrafficRecorder,
   buildHttpServer,
   createLogger,
   internalRoutes,
@@ -26,7 +27,8 @@ import { adminRoutes } from './admin.ts';
 import { METHOD_TABLES, compose, type ModuleApis } from './composition.ts';
 import type { AppConfig } from './config.ts';
 import { resolveAuth, resolveVapidKeys, writeDevTokens, type DevTokens } from './credentials.ts';
-import type { ModuleName } from './topology-config.ts';
+import { extractionRoutes } from './extraction/routes.ts';
+import { MODULE_NAMES, type ModuleName } from './topology-config.ts';
 import { topologyRoutes } from './topology-routes.ts';
 
 export const VERSION = '0.1.0';
@@ -79,6 +81,8 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     await database.migrate(migrations, logger);
 
     const telemetry = new Telemetry();
+    // The extraction report's run-time evidence (calls by caller, requests, CPU), flushed every 10 s and at stop.
+    const recorder = new TrafficRecorder({ pool: database.pool, traffic: telemetry.traffic, process: config.topology.hosted.join('+') || 'none', logger });
     const { natsUrl, serviceSecret } = config.topology;
     const events: EventBus = natsUrl ? new NatsBus({
           url: natsUrl,
@@ -108,7 +112,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       logger,
       telemetry,
       verifier: new TokenVerifier(auth),
-      apiRoutes: [...composition.routes, adminRoutes(modules), topologyRoutes(config.topology, composition.switches)],
+      apiRoutes: [...composition.routes, adminRoutes(modules), extractionRoutes({ pool: database.pool, modules: MODULE_NAMES }), topologyRoutes(config.topology, composition.switches)],
       ...(serviceSecret ? { internalRoutes: internalRoutes(exposed, new ServiceCredential(serviceSecret, 'verifier')) } : {}),
       version: VERSION,
       readiness: async () => {
@@ -122,6 +126,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       },
     });
 
+    await recorder.start();
     await events.start();
     for (const module of modules) await module.start();
     await server.listen({ port: config.port, host: config.host });
@@ -136,6 +141,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
         for (const module of [...modules].reverse()) await module.stop(); // drain outboxes
         await events.stop();
         await composition.close();
+        await recorder.stop(); // the last counts, modules stopped
         await database.close();
         await embedded?.stop();
       })());

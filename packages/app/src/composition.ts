@@ -45,7 +45,7 @@ export const METHOD_TABLES: { readonly [M in ModuleName]: MethodTable<ModuleApis
 export interface Composition {
   /** Modules hosted here: their handlers, outboxes, start/stop. */
   readonly hosted: readonly ModuleInstance[];
-  /** The interface of each hosted module, unwrapped (for internal calls from other processes). */
+  /** The interface of each hosted module, as other processes reach it (`/internal`; counted by calling process). */
   readonly local: Partial<ModuleApis>;
   readonly apis: ModuleApis;
   /** The whole public API: each module's routes over the interface this process uses for it. */
@@ -70,10 +70,18 @@ export interface CompositionDeps {
  * Gives every module either its local implementation or the HTTP client of each dependency,
  * as the topology says; no module knows which. Modules are built in dependency order:
  * inventory, orders (inventory), payments (orders), notifications (inventory).
+ *
+ * Each interface is handed over wrapped with its receiver's name (`telemetry.traffic`), so
+ * synchronous calls between modules are counted by caller, callee and method: a module for
+ * the interfaces a module receives (its routes included), `http` for a module's own routes,
+ * `remote:<process>` for calls arriving over `/internal`. The extraction report reads them.
  */
 export function compose(deps: CompositionDeps): Composition {
   const { config, logger, telemetry } = deps;
+  const { traffic } = telemetry;
   const placement = config.topology.modules;
+  /** `api` (module `callee`'s interface) as handed to `caller`. */
+  const handTo = <Api extends object>(caller: string, callee: ModuleName, api: Api): Api => traffic.fromCaller(caller, callee, api, placement[callee].hosted);
   const credential = config.topology.serviceSecret ? new ServiceCredential(config.topology.serviceSecret, config.topology.hosted.join('+') || 'none') : undefined;
   const remotes: RemoteModule[] = [];
   const hosted: ModuleInstance[] = [];
@@ -93,8 +101,12 @@ export function compose(deps: CompositionDeps): Composition {
     const methods = METHOD_TABLES[name] as MethodTable<ModuleApis[M]>;
     if (!where.hosted) return client(remoteAt(name, where.url!));
     const module = build();
-    hosted.push(module);
-    local[name] = module.api;
+    hosted.push({
+      ...module,
+      // Event handlers' CPU is the module's too (its API calls are measured by instrumentApi).
+      subscriptions: module.subscriptions.map((subscription) => ({ ...subscription, handle: (event) => traffic.measure(name, () => subscription.handle(event)) })),
+    });
+    local[name] = traffic.atEntry(name, module.api);
     let api = module.api;
     if (where.url) {
       const percent = new RemotePercent(where.remotePercent);
@@ -106,13 +118,13 @@ export function compose(deps: CompositionDeps): Composition {
   }
 
   const inventory = place('inventory', () => createInventoryModule(moduleDeps('inventory')), createInventoryClient);
-  const orders = place('orders', () => createOrdersModule({ ...moduleDeps('orders'), inventory }), createOrdersClient);
+  const orders = place('orders', () => createOrdersModule({ ...moduleDeps('orders'), inventory: handTo('orders', 'inventory', inventory) }), createOrdersClient);
   const payments = place(
     'payments',
     () =>
       createPaymentsModule({
         ...moduleDeps('payments'),
-        orders,
+        orders: handTo('payments', 'orders', orders),
         provider: createPaymentProvider(config.payments.provider),
         reconcileIntervalMs: config.payments.reconcileIntervalMs,
         reconcileAfterMs: config.payments.reconcileAfterMs,
@@ -125,7 +137,7 @@ export function compose(deps: CompositionDeps): Composition {
     () =>
       createNotificationsModule({
         ...moduleDeps('notifications'),
-        inventory,
+        inventory: handTo('notifications', 'inventory', inventory),
         email: { ...(notify.smtpUrl ? { smtpUrl: notify.smtpUrl } : {}), from: notify.emailFrom },
         push: { ...(deps.vapid ? { vapid: deps.vapid } : {}), ...(deps.pushAgent ? { agent: deps.pushAgent } : {}) },
         delivery: { maxAttempts: notify.maxAttempts, retryBaseMs: notify.retryBaseMs, sweepIntervalMs: notify.sweepIntervalMs },
@@ -137,10 +149,24 @@ export function compose(deps: CompositionDeps): Composition {
     hosted,
     local,
     apis: { orders, inventory, payments, notifications },
-    routes: [inventoryRoutes(inventory), ordersRoutes(orders), paymentsRoutes(payments, orders), notificationsRoutes(notifications)],
+    routes: [
+      countRequests('inventory', inventoryRoutes(handTo('http', 'inventory', inventory))),
+      countRequests('orders', ordersRoutes(handTo('http', 'orders', orders))),
+      // Payments' routes read orders to check ownership: a call of payments into orders.
+      countRequests('payments', paymentsRoutes(handTo('http', 'payments', payments), handTo('payments', 'orders', orders))),
+      countRequests('notifications', notificationsRoutes(handTo('http', 'notifications', notifications))),
+    ],
     switches,
     close: async () => {
       await Promise.all(remotes.map((remote) => remote.close()));
     },
   };
+
+  /** A module's routes, each answered request counted as the module's (its share of requests). */
+  function countRequests(module: ModuleName, routes: FastifyPluginAsync<any>): FastifyPluginAsync {
+    return async (app) => {
+      app.addHook('onResponse', async () => traffic.request(module));
+      await app.register(routes);
+    };
+  }
 }

@@ -1,8 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ModuleTraffic } from './module-traffic.ts';
 
 /** The process's metrics, one registry per process (tests build several processes in one). */
 export class Telemetry {
   readonly registry = new Registry();
+
+  /** Calls between modules by caller, requests and CPU per module: the extraction report's evidence. */
+  readonly traffic = new ModuleTraffic();
 
   readonly httpRequests = new Counter({
     name: 'http_requests_total',
