@@ -10,7 +10,7 @@ const api = {
 
 describe('ModuleTraffic: the run-time evidence of the extraction report', () => {
   it('counts calls by caller, callee, method and how they crossed', async () => {
-    const traffic = new ModuleTraffic();
+    const traffic = new ModuleTraffic({ cpuSample: 1 });
     await traffic.fromCaller('payments', 'orders', api, true).getOrder('a');
     await traffic.fromCaller('payments', 'orders', api, true).getOrder('b');
     await traffic.fromCaller('http', 'orders', api, false).getOrder('c');
@@ -27,7 +27,7 @@ describe('ModuleTraffic: the run-time evidence of the extraction report', () => 
   });
 
   it('charges CPU to the module in flight, minus the modules it called', async () => {
-    const traffic = new ModuleTraffic();
+    const traffic = new ModuleTraffic({ cpuSample: 1 });
     const spin = (ms: number) => {
       for (const end = Date.now() + ms; Date.now() < end; );
     };
@@ -44,7 +44,7 @@ describe('ModuleTraffic: the run-time evidence of the extraction report', () => 
   });
 
   it('keeps what a failed flush drained, for the next one', async () => {
-    const traffic = new ModuleTraffic();
+    const traffic = new ModuleTraffic({ cpuSample: 1 });
     traffic.call('orders', 'inventory', 'getProducts', 'in-process', 3);
     traffic.request('orders', 2);
     const failing = { query: async () => Promise.reject(new Error('the database is down')) } as unknown as pg.Pool;

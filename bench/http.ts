@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import autocannon, { type Result } from 'autocannon';
+import { APP_ARGS, JWT_SECRET, appEnv, log, round, seedProducts, sleep, spawnServer, tempDir, token, type BenchEnv, type Child } from './lib.ts';
+
+/**
+ * post_orders and get_order: the app (a real process, as `npm start` runs it) against the bare
+ * baseline (bench/baseline/server.ts), each on a database of its own on the same server, in
+ * the same run, alternately. autocannon, 50 connections; every POST is a new customer (its own
+ * token) with its own idempotency key and two items; every GET reads an order created by the
+ * POST run, with its owner's token.
+ */
+
+export interface HttpFigures {
+  requests_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+export interface HttpResults {
+  post_orders: { platform: HttpFigures; baseline: HttpFigures; ratio: number };
+  get_order: { platform: HttpFigures; baseline: HttpFigures; ratio: number };
+  /** The app's RSS while serving POST /api/orders at 50 connections (MB, peak of 2 samples/s). */
+  rssUnderLoadMb: number;
+}
+
+interface Target {
+  readonly name: 'platform' | 'baseline';
+  readonly server: Child;
+  readonly products: string[];
+  /** Orders created by the measured POST runs, with their owner's token (GET reads them). */
+  readonly created: Array<{ id: string; token: string }>;
+}
+
+export async function runHttp(env: BenchEnv): Promise<HttpResults> {
+  const { duration, warmup, connections, quick } = env.settings;
+  const [appDb, baseDb] = [await env.database(), await env.database()];
+  const dataDir = await tempDir(env, 'shop-bench-app-');
+  log('http: starting the app and the baseline');
+  const app = await spawnServer(APP_ARGS, appEnv(appDb.url, dataDir));
+  env.defer(() => app.stop());
+  const base = await spawnServer(['--import', 'tsx', 'bench/baseline/server.ts'], { DATABASE_URL: baseDb.url, AUTH_JWT_SECRET: JWT_SECRET }, { readyPath: '/health' });
+  env.defer(() => base.stop());
+  const targets: Target[] = [
+    { name: 'baseline', server: base, products: await seedProducts(base.url), created: [] },
+    { name: 'platform', server: app, products: await seedProducts(app.url), created: [] },
+  ];
+
+  const rounds = quick ? 1 : 2;
+  const post: Record<string, Result[]> = { platform: [], baseline: [] };
+  let rssUnderLoadMb = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+      await quiet(target.server);
+      log(`http: POST /api/orders, ${target.name} (warm-up ${warmup} s, then ${duration} s)`);
+      await postOrders(target, warmup, connections, undefined);
+      await quiet(target.server);
+      const sampler = target.name === 'platform' ? sampleRss(target.server) : undefined;
+      post[target.name]!.push(await postOrders(target, duration, connections, target.created));
+      if (sampler) rssUnderLoadMb = Math.max(rssUnderLoadMb, await sampler.stop());
+    }
+  }
+  const get: Record<string, Result[]> = { platform: [], baseline: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+      await quiet(target.server);
+      log(`http: GET /api/orders/:id, ${target.name} (warm-up ${warmup} s, then ${duration} s)`);
+      await getOrders(target, warmup, connections);
+      get[target.name]!.push(await getOrders(target, duration, connections));
+    }
+  }
+  const figures = (results: Result[]): HttpFigures => ({
+    requests_per_s: round(mean(results.map((r) => r.requests.average)), 1),
+    p50_ms: round(mean(results.map((r) => r.latency.p50)), 2),
+    p99_ms: round(mean(results.map((r) => r.latency.p99)), 2),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
+  });
+  const pair = (results: Record<string, Result[]>) => {
+    const platform = figures(results.platform!);
+    const baseline = figures(results.baseline!);
+    return { platform, baseline, ratio: round(platform.requests_per_s / baseline.requests_per_s, 3) };
+  };
+  return { post_orders: pair(post), get_order: pair(get), rssUnderLoadMb: round(rssUnderLoadMb, 1) };
+}
+
+async function postOrders(target: Target, duration: number, connections: number, created: Target['created'] | undefined): Promise<Result> {
+  const [first, second] = target.products as [string, string];
+  const result = await autocannon({
+    url: target.server.url,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/orders',
+        setupRequest: (request, context) => {
+          const customer = randomUUID();
+          const bearer = token(customer);
+          context.token = bearer;
+          return {
+            ...request,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+            body: JSON.stringify({
+              items: [
+                { product_id: first, quantity: 1 },
+                { product_id: second, quantity: 2 },
+              ],
+              idempotency_key: `bench-${customer}`,
+            }),
+          };
+        },
+        onResponse: (status, body, context) => {
+          if (created && status === 201 && created.length < 50_000) created.push({ id: JSON.parse(body).id, token: context.token as string });
+        },
+      },
+    ],
+  });
+  check(target, 'POST /api/orders', result);
+  return result;
+}
+
+async function getOrders(target: Target, duration: number, connections: number): Promise<Result> {
+  const orders = target.created;
+  if (orders.length === 0) throw new Error(`no orders were created on the ${target.name}`);
+  let next = 0;
+  const result = await autocannon({
+    url: target.server.url,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'GET',
+        path: '/api/orders/x',
+        setupRequest: (request) => {
+          const order = orders[next++ % orders.length]!;
+          return { ...request, path: `/api/orders/${order.id}`, headers: { authorization: `Bearer ${order.token}` } };
+        },
+      },
+    ],
+  });
+  check(target, 'GET /api/orders/:id', result);
+  return result;
+}
+
+function check(target: Target, what: string, result: Result): void {
+  if (result.errors > 0 || result.non2xx > 0) {
+    log(`http: ${what} on the ${target.name}: ${result.errors} errors, ${result.non2xx} non-2xx (${JSON.stringify(result.statusCodeStats)})`);
+  }
+  if ((result['2xx'] ?? 0) === 0) throw new Error(`${what} on the ${target.name} answered no 2xx at all:\n${target.server.output().slice(-2000)}`);
+}
+
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+
+/** Waits until the server's process is nearly idle (the app's saga finishing its backlog), at most 60 s. */
+async function quiet(server: Child): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last = await cpuTicks(server.child.pid!);
+  while (Date.now() < deadline) {
+    await sleep(250);
+    const now = await cpuTicks(server.child.pid!);
+    // ticks are 10 ms: under 2 ticks in 250 ms is under 8 % of a core.
+    if (now - last < 2) return;
+    last = now;
+  }
+}
+
+async function cpuTicks(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function sampleRss(server: Child): { stop(): Promise<number> } {
+  let peak = 0;
+  const timer = setInterval(() => void server.rssMb().then((mb) => (peak = Math.max(peak, mb)), () => undefined), 500);
+  return {
+    async stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, await server.rssMb());
+      return peak;
+    },
+  };
+}

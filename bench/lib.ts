@@ -1,0 +1,294 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger, startEmbeddedPostgres, type EmbeddedPostgres } from '@shop/platform';
+import { createTestDatabase, spawnNatsServer, type TestDatabase, type TestNats } from '@shop/platform/testing';
+
+/** Shared plumbing of the benchmark groups: the database server, NATS, processes, tokens, statistics. */
+
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const MAIN = fileURLToPath(new URL('../packages/app/src/main.ts', import.meta.url));
+export const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+export const SERVICE_SECRET = 'bench-service-secret-0123456789-abcdefghij';
+export const ADMIN_ID = 'a0000000-0000-4000-8000-0000000000aa';
+
+export interface Settings {
+  readonly quick: boolean;
+  /** Seconds of measured load per autocannon run. */
+  readonly duration: number;
+  readonly warmup: number;
+  readonly connections: number;
+}
+
+/** What every group gets: a PostgreSQL server to make databases on, NATS if any, and cleanup. */
+export interface BenchEnv {
+  readonly settings: Settings;
+  readonly pgAdminUrl: string;
+  readonly pgKind: string;
+  readonly nats: TestNats | undefined;
+  /** A fresh database on the server, dropped (with its module roles) at the end of the run. */
+  database(): Promise<TestDatabase>;
+  /** Registers cleanup, run in reverse order at the end (even on failure). */
+  defer(cleanup: () => Promise<unknown>): void;
+  close(): Promise<void>;
+}
+
+export async function openEnv(settings: Settings): Promise<BenchEnv> {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const defer = (cleanup: () => Promise<unknown>) => void cleanups.push(cleanup);
+  let pgAdminUrl = process.env.DATABASE_URL;
+  let pgKind = 'DATABASE_URL';
+  if (!pgAdminUrl) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'shop-bench-pg-'));
+    const embedded: EmbeddedPostgres = await startEmbeddedPostgres(dir, createLogger('warn'));
+    defer(() => rm(dir, { recursive: true, force: true }));
+    defer(() => embedded.stop());
+    pgAdminUrl = embedded.url;
+    pgKind = 'embedded';
+  }
+  let nats: TestNats | undefined;
+  if (process.env.NATS_URL) nats = { url: process.env.NATS_URL, restart: async () => undefined, stop: async () => undefined };
+  else {
+    nats = await spawnNatsServer();
+    if (nats) defer(() => nats!.stop());
+  }
+  const admin = pgAdminUrl;
+  return {
+    settings,
+    pgAdminUrl: admin,
+    pgKind,
+    nats,
+    async database() {
+      const db = await createTestDatabase(admin);
+      defer(() => db.drop());
+      return db;
+    },
+    defer,
+    async close() {
+      for (const cleanup of cleanups.reverse()) {
+        try {
+          await cleanup();
+        } catch (error) {
+          process.stderr.write(`cleanup failed: ${(error as Error).message}\n`);
+        }
+      }
+    },
+  };
+}
+
+// --- tokens ---------------------------------------------------------------------------------
+
+const b64 = (value: string | Buffer) => Buffer.from(value).toString('base64url');
+const HEADER = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+
+/** An HS256 token as the app's signToken makes it, but synchronous (thousands are made per run). */
+export function token(sub: string, roles: string[] = []): string {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = b64(JSON.stringify({ roles, sub, iat: now, exp: now + 86_400 }));
+  const signature = createHmac('sha256', JWT_SECRET).update(`${HEADER}.${payload}`).digest('base64url');
+  return `${HEADER}.${payload}.${signature}`;
+}
+
+export const adminToken = () => token(ADMIN_ID, ['admin']);
+
+// --- processes ------------------------------------------------------------------------------
+
+export interface Child {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Milliseconds from spawn to the first 200 from /ready. */
+  readonly readyMs: number;
+  rssMb(): Promise<number>;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/** Resident set size of a process, from /proc (MB). */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/**
+ * Spawns `node <args>` and waits until `url/ready` (or `/health`) answers 200. Used for the app
+ * (`--import tsx packages/app/src/main.ts`, exactly as `npm start` runs it) and the baseline.
+ */
+export async function spawnServer(args: readonly string[], env: Record<string, string>, options: { port?: number; readyPath?: string; timeoutMs?: number } = {}): Promise<Child> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const child = spawn(process.execPath, [...args], {
+    cwd: REPO_ROOT,
+    env: { ...cleanEnv(), HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: string[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => out.length < 2000 && out.push(chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => out.length < 2000 && out.push(chunk));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  let dead = false;
+  void exited.then(() => (dead = true));
+  const deadline = started + (options.timeoutMs ?? 60_000);
+  const readyPath = options.readyPath ?? '/ready';
+  for (;;) {
+    if (dead) throw new Error(`${args.join(' ')} exited before ready:\n${out.join('')}`);
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${args.join(' ')} not ready in time:\n${out.join('')}`);
+    }
+    try {
+      const response = await fetch(`${url}${readyPath}`);
+      await response.arrayBuffer();
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await sleep(5);
+  }
+  const readyMs = performance.now() - started;
+  return {
+    url,
+    child,
+    readyMs,
+    rssMb: () => rssOf(child.pid!),
+    output: () => out.join(''),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The bench's environment minus every setting the app reads: a child gets only what we give it. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (/^(DATABASE_URL|DATA_DIR|PORT|HOST|LOG_LEVEL|MODULES|NODE_ENV|NATS_|SERVICE_SECRET|AUTH_|OUTBOX_|PAYMENT|STRIPE_|SMTP_|NOTIFICATION_|DB_|VAPID_)/.test(name)) delete env[name];
+    if (/^(ORDERS|INVENTORY|PAYMENTS|NOTIFICATIONS)_/.test(name)) delete env[name];
+  }
+  return env;
+}
+
+/** The app's environment for a benchmark: production-like (info logs, default pools), test payment provider. */
+export function appEnv(databaseUrl: string, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    AUTH_JWT_SECRET: JWT_SECRET,
+    PAYMENT_PROVIDER: 'test',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+export const APP_ARGS = ['--import', 'tsx', MAIN] as const;
+
+export async function tempDir(env: BenchEnv, prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  env.defer(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+// --- HTTP -----------------------------------------------------------------------------------
+
+export async function http<T = any>(method: string, url: string, body?: unknown, bearer?: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, body: parsed as T };
+}
+
+/** Two products with stock enough for any run, created through the app's admin API. */
+export async function seedProducts(url: string, count = 2): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const { status, body } = await http('POST', `${url}/api/products`, { sku: `BENCH-${Date.now()}-${i}`, name: `Bench product ${i}`, price_cents: 1250 + i, stock_quantity: 1_000_000_000 }, adminToken());
+    if (status !== 201 && status !== 200) throw new Error(`seeding a product answered ${status}: ${JSON.stringify(body)}`);
+    ids.push(body.id);
+  }
+  return ids;
+}
+
+// --- statistics -----------------------------------------------------------------------------
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export function summary(samples: number[], digits = 2): { p50: number; p99: number; mean: number; n: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length);
+  return { p50: round(percentile(sorted, 50), digits), p99: round(percentile(sorted, 99), digits), mean: round(mean, digits), n: sorted.length };
+}
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/**
+ * Deletes a JetStream stream the run made, in the NATS protocol itself (as the topology tests
+ * do), so a shared NATS server keeps nothing of a benchmark. Best effort.
+ */
+export function deleteNatsStream(natsUrl: string, stream: string): Promise<void> {
+  const { hostname, port } = new URL(natsUrl);
+  const inbox = `_INBOX.bench-cleanup.${Math.random().toString(36).slice(2)}`;
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: hostname, port: Number(port || 4222) });
+    const timer = setTimeout(() => done(), 5_000);
+    let received = '';
+    let sent = false;
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    };
+    socket.setEncoding('utf8');
+    socket.on('error', done);
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      if (!sent && received.includes('\r\n')) {
+        sent = true;
+        socket.write(`CONNECT {"verbose":false,"pedantic":false,"name":"bench-cleanup"}\r\nSUB ${inbox} 1\r\nPUB $JS.API.STREAM.DELETE.${stream} ${inbox} 0\r\n\r\n`);
+      }
+      if (sent && received.includes(`MSG ${inbox}`)) done();
+    });
+  });
+}
