@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, startEmbeddedPostgres, type EmbeddedPostgres } from '@shop/platform';
 import { createTestDatabase, spawnNatsServer, type TestDatabase, type TestNats } from '@shop/platform/testing';
+import { freePort } from '@shop/platform';
+import { deleteNatsStream } from '@shop/platform/testing';
+
+export { deleteNatsStream, freePort };
 
 /** Shared plumbing of the benchmark groups: the database server, NATS, processes, tokens, statistics. */
 
@@ -107,16 +110,6 @@ export interface Child {
   output(): string;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** Resident set size of a process, from /proc (MB). */
 export async function rssOf(pid: number): Promise<number> {
@@ -263,32 +256,3 @@ export function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-/**
- * Deletes a JetStream stream the run made, in the NATS protocol itself (as the topology tests
- * do), so a shared NATS server keeps nothing of a benchmark. Best effort.
- */
-export function deleteNatsStream(natsUrl: string, stream: string): Promise<void> {
-  const { hostname, port } = new URL(natsUrl);
-  const inbox = `_INBOX.bench-cleanup.${Math.random().toString(36).slice(2)}`;
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: hostname, port: Number(port || 4222) });
-    const timer = setTimeout(() => done(), 5_000);
-    let received = '';
-    let sent = false;
-    const done = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve();
-    };
-    socket.setEncoding('utf8');
-    socket.on('error', done);
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-      if (!sent && received.includes('\r\n')) {
-        sent = true;
-        socket.write(`CONNECT {"verbose":false,"pedantic":false,"name":"bench-cleanup"}\r\nSUB ${inbox} 1\r\nPUB $JS.API.STREAM.DELETE.${stream} ${inbox} 0\r\n\r\n`);
-      }
-      if (sent && received.includes(`MSG ${inbox}`)) done();
-    });
-  });
-}

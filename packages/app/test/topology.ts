@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createConnection, createServer } from 'node:net';
 import { inject } from 'vitest';
 import { signToken } from '@shop/platform';
 import { createTestDatabase, type TestDatabase, type TestNats } from '@shop/platform/testing';
@@ -8,6 +7,10 @@ import { ADMIN_ID, TEST_SECRET } from './harness.ts';
 import { startServer, type Exit, type ServerEnv, type ServerProcess } from './process.ts';
 import { startSmtpInbox } from './smtp-inbox.ts';
 import type { FlowTarget } from './flows/checkout-flow.ts';
+import { freePort } from '@shop/platform';
+import { deleteNatsStream } from '@shop/platform/testing';
+
+export { deleteNatsStream, freePort };
 
 /**
  * Several real server processes of the same build, started from one layout: which process
@@ -215,45 +218,4 @@ export async function startTopology(layout: Layout, options: TopologyOptions): P
   }
 }
 
-/** A port free right now (bound on :0, read, released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
-/**
- * Deletes a JetStream stream (a topology's events) so a shared NATS server does not keep them.
- * Spoken in the NATS protocol itself, a request to the JetStream API whose reply we wait for,
- * so the app's test code needs no NATS client of its own. Best effort: a failure leaves a stream.
- */
-export function deleteNatsStream(natsUrl: string, stream: string): Promise<void> {
-  const { hostname, port } = new URL(natsUrl);
-  const inbox = `_INBOX.topology-cleanup.${randomBytes(8).toString('hex')}`;
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: hostname, port: Number(port || 4222) });
-    const timer = setTimeout(() => done(), 5_000);
-    let received = '';
-    let sent = false;
-    const done = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve();
-    };
-    socket.setEncoding('utf8');
-    socket.on('error', done);
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-      if (!sent && received.includes('\r\n')) {
-        sent = true;
-        socket.write(`CONNECT {"verbose":false,"pedantic":false,"name":"topology-test-cleanup"}\r\nSUB ${inbox} 1\r\nPUB $JS.API.STREAM.DELETE.${stream} ${inbox} 0\r\n\r\n`);
-      }
-      if (sent && received.includes(`MSG ${inbox}`)) done();
-    });
-  });
-}

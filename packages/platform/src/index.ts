@@ -29,3 +29,4 @@ export { shadowApi, splitApi, RemotePercent, bucketOf, stickyKeyOf, type ShadowO
 export { NatsBus, type NatsBusOptions } from './events/nats-bus.ts';
 export { BatchWorker, type BatchWorkerOptions } from './events/batch-worker.ts';
 export { fetchPage } from './paging.ts';
+export { freePort } from './net.ts';

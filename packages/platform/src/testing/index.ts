@@ -4,5 +4,5 @@ export { eventually } from './eventually.ts';
 export { RecordingBus } from './recording-bus.ts';
 export { Scenario, Stimulus, type Outcome } from './scenario.ts';
 export { startModuleTestKit, type ModuleTestKit } from './module-kit.ts';
-export { startNatsForTests, spawnNatsServer, type TestNats } from './nats.ts';
+export { startNatsForTests, spawnNatsServer, deleteNatsStream, type TestNats } from './nats.ts';
 export { expectModuleError, PlatformErrors, RFC3339, type ContractTarget, type ExpectedError } from './contract-target.ts';

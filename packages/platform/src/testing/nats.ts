@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../net.ts';
 
 /** A NATS server with JetStream for a test file. `restart` keeps its port and its stored streams. */
 export interface TestNats {
@@ -116,16 +117,6 @@ async function findOnPath(name: string): Promise<string | undefined> {
   return undefined;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -138,4 +129,23 @@ function canConnect(host: string, port: number): Promise<boolean> {
     socket.once('timeout', () => done(false));
     socket.once('error', () => done(false));
   });
+}
+
+/**
+ * Deletes a JetStream stream a test or benchmark made, so a shared NATS server keeps nothing of
+ * it. Best effort: an unreachable server or a missing stream is not an error.
+ */
+export async function deleteNatsStream(natsUrl: string, stream: string): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  try {
+    const nc = await connect({ servers: natsUrl, timeout: 3_000, name: 'stream-cleanup' });
+    try {
+      await (await jetstreamManager(nc)).streams.delete(stream);
+    } finally {
+      await nc.close();
+    }
+  } catch {
+    // gone already, or no server: nothing to clean
+  }
 }
