@@ -9,3 +9,6 @@ export const IdempotencyKey = Type.String({ minLength: 1, maxLength: 200, patter
 /** Text a person types: no control characters (PostgreSQL refuses a NUL byte in text). */
 export const FreeText = (options: { minLength?: number; maxLength: number }) =>
   Type.String({ minLength: options.minLength ?? 1, maxLength: options.maxLength, pattern: '^[^\\u0000-\\u001F\\u007F]*$' });
+
+/** An id: every id in the API is a UUID. */
+export const Uuid = Type.String({ format: 'uuid' });

@@ -1,7 +1,6 @@
 import { Type, type Static } from 'typebox';
-import { FreeText } from '@shop/contract-kit';
+import { FreeText, Uuid } from '@shop/contract-kit';
 
-const Uuid = Type.String({ format: 'uuid' });
 const Cents = Type.Integer({ minimum: 0, maximum: 100_000_000 });
 const Quantity = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
 

@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
-import { defineEvent } from '@shop/contract-kit';
+import { defineEvent, Uuid } from '@shop/contract-kit';
 
-const Uuid = Type.String({ format: 'uuid' });
 const Line = Type.Object({ product_id: Uuid, quantity: Type.Integer({ minimum: 1 }) });
 
 /** Every item of the order is now held for it (all or nothing). */

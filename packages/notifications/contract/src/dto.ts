@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
+import { Uuid } from '@shop/contract-kit';
 
-const Uuid = Type.String({ format: 'uuid' });
 
 /**
  * A Web Push subscription as a browser's `PushSubscription.toJSON()` gives it. The endpoint is

@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
-import { defineEvent } from '@shop/contract-kit';
+import { defineEvent, Uuid } from '@shop/contract-kit';
 import { Channel, NotificationKind } from './dto.ts';
 
-const Uuid = Type.String({ format: 'uuid' });
 
 /** A notification left us: the SMTP server or the push service accepted it. */
 export const NotificationSent = defineEvent(

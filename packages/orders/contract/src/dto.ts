@@ -1,7 +1,6 @@
 import { Type, type Static } from 'typebox';
-import { FreeText, IdempotencyKey } from '@shop/contract-kit';
+import { FreeText, IdempotencyKey, Uuid } from '@shop/contract-kit';
 
-const Uuid = Type.String({ format: 'uuid' });
 
 export const OrderStatus = Type.Union([
   Type.Literal('pending'),

@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
-import { defineEvent } from '@shop/contract-kit';
+import { defineEvent, Uuid } from '@shop/contract-kit';
 import { OrderItem, OrderStatus } from './dto.ts';
 
-const Uuid = Type.String({ format: 'uuid' });
 
 /** A new order was accepted (status pending); inventory reserves its items next. */
 export const OrderCreated = defineEvent(

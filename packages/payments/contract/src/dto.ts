@@ -1,7 +1,6 @@
 import { Type, type Static } from 'typebox';
-import { IdempotencyKey } from '@shop/contract-kit';
+import { IdempotencyKey, Uuid } from '@shop/contract-kit';
 
-const Uuid = Type.String({ format: 'uuid' });
 
 /**
  * `pending`: the provider has been asked and has not answered yet (a crash here is settled

@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
-import { defineEvent } from '@shop/contract-kit';
+import { defineEvent, Uuid } from '@shop/contract-kit';
 
-const Uuid = Type.String({ format: 'uuid' });
 const Base = { payment_id: Uuid, order_id: Uuid, amount_cents: Type.Integer({ minimum: 0 }) };
 
 /** Money was taken for the order; orders confirms it next. */
