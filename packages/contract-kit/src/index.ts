@@ -1,6 +1,6 @@
 export { ModuleError, isModuleError, type ErrorSpec } from './errors.ts';
 export type { EventEnvelope, EventSpec } from './events.ts';
 export { defineEvent } from './events.ts';
-export { IdempotencyKey, FreeText, Uuid } from './schemas.ts';
+export { IDEMPOTENCY_KEY_RULE, IdempotencyKey, FreeText, Uuid } from './schemas.ts';
 export { PAGE_SIZE, PageQuery, type PageResult } from './pagination.ts';
 export type { MethodKind, MethodTable } from './methods.ts';
