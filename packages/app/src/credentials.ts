@@ -54,7 +54,7 @@ export async function resolveVapidKeys(config: AppConfig, logger: Logger): Promi
   const file = path.join(config.dataDir, 'dev-vapid-keys.json');
   if (!existsSync(file)) {
     await mkdir(config.dataDir, { recursive: true });
-    await writeFile(file, `${JSON.stringify(generateVapidKeys())}\n`, { mode: 0o600 });
+    await writeFile(file, `${JSON.stringify(await generateVapidKeys())}\n`, { mode: 0o600 });
   }
   const keys = JSON.parse(await readFile(file, 'utf8')) as { publicKey: string; privateKey: string };
   return { publicKey: keys.publicKey, privateKey: keys.privateKey, subject: config.notifications.vapidSubject };

@@ -1,4 +1,4 @@
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { InventoryApi } from '@shop/inventory-contract';
 import type { Logger } from '@shop/platform';
 import { renderEmail } from '../messages.ts';
@@ -17,7 +17,7 @@ export interface EmailSettings {
  * if a crash makes us send it twice, the copies are recognisably the same message.
  */
 export class EmailChannel implements OutboundChannel {
-  readonly #transport: ReturnType<typeof createTransport>;
+  readonly #transport: Promise<Transporter>;
   readonly #from: string;
   readonly #messageIdDomain: string;
   readonly #inventory: InventoryApi;
@@ -25,7 +25,10 @@ export class EmailChannel implements OutboundChannel {
 
   constructor(settings: Required<EmailSettings>, deps: { inventory: InventoryApi; logger: Logger }) {
     // Bounded waits: a dead or stalled server must fail the try, not hold the sender forever.
-    this.#transport = createTransport({ url: settings.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+    // nodemailer is loaded here, not at the top: a process without SMTP_URL never loads it.
+    this.#transport = import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({ url: settings.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 }),
+    );
     this.#from = settings.from;
     this.#messageIdDomain = /@([^>\s]+)>?\s*$/.exec(settings.from)?.[1] ?? 'notifications.shop.invalid';
     this.#inventory = deps.inventory;
@@ -39,7 +42,7 @@ export class EmailChannel implements OutboundChannel {
       facts: notification.content,
       productNames: await this.#productNames(notification),
     });
-    await this.#transport.sendMail({
+    await (await this.#transport).sendMail({
       from: this.#from,
       to: notification.recipient as string,
       messageId: `<${notification.id}@${this.#messageIdDomain}>`,
@@ -48,7 +51,7 @@ export class EmailChannel implements OutboundChannel {
   }
 
   async close(): Promise<void> {
-    this.#transport.close();
+    (await this.#transport).close();
   }
 
   /** Names from the catalog; if inventory can't answer, the email still goes, naming product ids. */

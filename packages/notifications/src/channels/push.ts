@@ -1,5 +1,5 @@
 import type https from 'node:https';
-import webpush from 'web-push';
+import type webpush from 'web-push';
 import type { PushSubscription } from '@shop/notifications-contract';
 import { renderPush } from '../messages.ts';
 import type { StoredNotification } from '../repository.ts';
@@ -22,6 +22,10 @@ export interface PushSettings {
 /** A day: an order update older than that is no longer news. */
 const TTL_SECONDS = 86_400;
 
+/** web-push loads on the first use: a process that sends no push does not pay for it at start. */
+let library: Promise<typeof webpush> | undefined;
+const loadWebPush = () => (library ??= import('web-push').then((module) => module.default));
+
 /** Web Push (RFC 8030/8291/8292): the payload is encrypted for the browser, signed with our VAPID key. */
 export class PushChannel implements OutboundChannel {
   readonly #vapid: VapidKeys;
@@ -35,6 +39,7 @@ export class PushChannel implements OutboundChannel {
   async send(notification: StoredNotification): Promise<void> {
     const subscription = notification.recipient as PushSubscription;
     const payload = renderPush({ kind: notification.kind, order_id: notification.order_id, facts: notification.content });
+    const webpush = await loadWebPush();
     try {
       await webpush.sendNotification(subscription, JSON.stringify(payload), {
         vapidDetails: this.#vapid,
@@ -43,7 +48,7 @@ export class PushChannel implements OutboundChannel {
         ...(this.#agent ? { agent: this.#agent } : {}),
       });
     } catch (error) {
-      throw describe(error);
+      throw describe(webpush, error);
     }
   }
 
@@ -51,7 +56,7 @@ export class PushChannel implements OutboundChannel {
 }
 
 /** 404/410: the browser unsubscribed or the subscription expired; it never comes back. */
-function describe(error: unknown): Error {
+function describe(webpush: typeof import('web-push'), error: unknown): Error {
   if (error instanceof webpush.WebPushError) {
     const answer = `push service answered ${error.statusCode}${error.body ? `: ${error.body.slice(0, 200)}` : ''}`;
     if (error.statusCode === 404 || error.statusCode === 410) {
@@ -62,6 +67,6 @@ function describe(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-export function generateVapidKeys(): { publicKey: string; privateKey: string } {
-  return webpush.generateVAPIDKeys();
+export async function generateVapidKeys(): Promise<{ publicKey: string; privateKey: string }> {
+  return (await loadWebPush()).generateVAPIDKeys();
 }

@@ -23,7 +23,7 @@ export interface NotificationsHarness {
 /** The notifications module on a fresh database; email when `smtpUrl` is given, push when `push` is true. */
 export async function startNotifications(options: { smtpUrl?: string; push?: boolean; delivery?: DeliveryOptions; inventoryFailing?: boolean } = {}): Promise<NotificationsHarness> {
   const kit = await startModuleTestKit([notificationsMigrations]);
-  const vapid = options.push ? { ...generateVapidKeys(), subject: 'mailto:ops@shop.test' } : undefined;
+  const vapid = options.push ? { ...(await generateVapidKeys()), subject: 'mailto:ops@shop.test' } : undefined;
   const module = await kit.run(
     createNotificationsModule({
       ...kit.deps('notifications'),
