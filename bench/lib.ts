@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,8 @@ export { deleteNatsStream, freePort };
 /** Shared plumbing of the benchmark groups: the database server, NATS, processes, tokens, statistics. */
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
-export const MAIN = fileURLToPath(new URL('../packages/app/src/main.ts', import.meta.url));
+/** What `npm start` runs: the build of packages/app (scripts/build.ts), made at the start of each run. */
+export const MAIN = fileURLToPath(new URL('../packages/app/dist/main.js', import.meta.url));
 export const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 export const SERVICE_SECRET = 'bench-service-secret-0123456789-abcdefghij';
 export const ADMIN_ID = 'a0000000-0000-4000-8000-0000000000aa';
@@ -120,7 +121,7 @@ export async function rssOf(pid: number): Promise<number> {
 
 /**
  * Spawns `node <args>` and waits until `url/ready` (or `/health`) answers 200. Used for the app
- * (`--import tsx packages/app/src/main.ts`, exactly as `npm start` runs it) and the baseline.
+ * (`--enable-source-maps packages/app/dist/main.js`, exactly as `npm start` runs it) and the baseline.
  */
 export async function spawnServer(args: readonly string[], env: Record<string, string>, options: { port?: number; readyPath?: string; timeoutMs?: number } = {}): Promise<Child> {
   const port = options.port ?? (await freePort());
@@ -193,7 +194,12 @@ export function appEnv(databaseUrl: string, dataDir: string, extra: Record<strin
   };
 }
 
-export const APP_ARGS = ['--import', 'tsx', MAIN] as const;
+export const APP_ARGS = ['--enable-source-maps', MAIN] as const;
+
+/** `npm run build`: the app is measured as `npm start` runs it, built from the sources of this checkout. */
+export function buildApp(): void {
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'inherit' });
+}
 
 export async function tempDir(env: BenchEnv, prefix: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));

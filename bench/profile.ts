@@ -1,12 +1,13 @@
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { APP_ARGS, appEnv, log, openEnv, seedProducts, spawnServer, tempDir, token } from './lib.ts';
+import { APP_ARGS, appEnv, buildApp, log, openEnv, seedProducts, spawnServer, tempDir, token } from './lib.ts';
 
 /**
  * `node --import tsx bench/profile.ts [dir]`: the app under the post_orders load with
  * `node --cpu-prof` (profiles land in `dir`, default .tmp/profiles), for finding where its time goes.
  */
 const dir = process.argv[2] ?? '.tmp/profiles';
+buildApp();
 const env = await openEnv({ quick: true, duration: 10, warmup: 2, connections: 50 });
 try {
   const db = await env.database();

@@ -5,7 +5,7 @@ import { runCheckout } from './checkout.ts';
 import { runEvents } from './events.ts';
 import { runFootprint } from './footprint.ts';
 import { runHttp } from './http.ts';
-import { log, openEnv, type Settings } from './lib.ts';
+import { buildApp, log, openEnv, type Settings } from './lib.ts';
 
 /**
  * `npm run bench` (about 10 minutes) and `npm run bench -- --quick` (under 3): every group on a
@@ -18,6 +18,7 @@ const settings: Settings = quick ? { quick, duration: 8, warmup: 2, connections:
 const output = new URL('./results.json', import.meta.url);
 
 const started = Date.now();
+buildApp();
 const env = await openEnv(settings);
 let failed = false;
 try {

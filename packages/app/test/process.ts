@@ -7,6 +7,12 @@ import path from 'node:path';
 /** The repository root (where `npm start` runs) and the entry point it runs. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+/** What `npm run build` writes and `npm start` runs. */
+export const BUILT_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/** The sources under tsx (every test's default), or the build `npm start` runs. */
+export type Entry = 'sources' | 'built';
+const ARGS: Record<Entry, readonly string[]> = { sources: ['--import', 'tsx', MAIN], built: ['--enable-source-maps', BUILT_MAIN] };
 
 /** Variables the server reads: never inherited from the test process, only set on purpose. */
 const CONFIG_VARS = [
@@ -106,9 +112,9 @@ interface Launched {
   exited: Promise<Exit>;
 }
 
-function launch(env: ServerEnv): Launched {
+function launch(env: ServerEnv, entry: Entry = 'sources'): Launched {
   const { env: childEnvironment, ownDir } = childEnv(env);
-  const invocation: Invocation = { command: process.execPath, args: ['--import', 'tsx', MAIN], cwd: REPO_ROOT, env: { ...env } };
+  const invocation: Invocation = { command: process.execPath, args: ARGS[entry], cwd: REPO_ROOT, env: { ...env } };
   const child = spawn(invocation.command, [...invocation.args], { cwd: invocation.cwd, env: childEnvironment, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   const err: string[] = [];
@@ -137,9 +143,9 @@ function parseLogs(text: string): Array<Record<string, any>> {
   return logs;
 }
 
-/** Starts `node --import tsx packages/app/src/main.ts` and waits for "shop is serving". */
-export async function startServer(env: ServerEnv, options: { timeoutMs?: number } = {}): Promise<ServerProcess> {
-  const { invocation, child, out, err, exited } = launch(env);
+/** Starts `node --import tsx packages/app/src/main.ts` (or the build) and waits for "shop is serving". */
+export async function startServer(env: ServerEnv, options: { timeoutMs?: number; entry?: Entry } = {}): Promise<ServerProcess> {
+  const { invocation, child, out, err, exited } = launch(env, options.entry);
   const stdout = () => out.join('');
   const stderr = () => err.join('');
   const timeoutMs = options.timeoutMs ?? 60_000;

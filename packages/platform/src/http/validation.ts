@@ -1,8 +1,11 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import ajvModule, { type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 
-// ajv-formats ships CommonJS with a default export.
+// Both ship CommonJS that Node's ESM loader cannot name exports of (the built `dist/main.js` is
+// plain Node ESM): take what they export from the module object.
+const { Ajv } = ajvModule;
+type Ajv = InstanceType<typeof Ajv>;
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /**
