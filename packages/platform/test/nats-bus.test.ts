@@ -147,6 +147,33 @@ describe.skipIf(!nats)('NatsBus', () => {
     expect((await (await manager(url)).streams.info(world.stream!)).state.messages).toBe(2);
   });
 
+  it('publishes a batch back to back: stored in the order given, one outcome per event, a republished id stored once', async () => {
+    const world = freshWorld(url);
+    const spy = recorder('spy');
+    await startBus(world, spy.subscription);
+    const publisher = await startBus(world);
+    const earlier = anEvent();
+    await publisher.publish(earlier);
+    const batch = Array.from({ length: 50 }, () => anEvent());
+    // The outbox's retry of an event whose acknowledgement was lost, in the middle of a batch.
+    batch.splice(10, 0, earlier);
+
+    const outcomes = await publisher.publishBatch(batch);
+
+    expect(outcomes).toEqual(batch.map(() => ({ status: 'fulfilled', value: undefined })));
+    const expected = [earlier, ...batch.filter((event) => event !== earlier)].map((event) => event.id);
+    // One consumer in one process handles messages one at a time: it sees them in stream order.
+    await eventually(() => expect(spy.ids()).toEqual(expected));
+    expect((await (await manager(url)).streams.info(world.stream!)).state.messages).toBe(expected.length);
+  });
+
+  it('reports every event of a batch as failed, without throwing, when the bus is not started', async () => {
+    const bus = new NatsBus(freshWorld(url));
+    const outcomes = await bus.publishBatch([anEvent(), anEvent()]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    expect((outcomes[0] as PromiseRejectedResult).reason.message).toMatch(/the NATS bus is new, cannot publish/);
+  });
+
   it('redelivers an event whose handler threw until it succeeds, then acks it', async () => {
     const world = freshWorld(url);
     const attempts: number[] = [];

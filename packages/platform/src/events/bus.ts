@@ -17,6 +17,14 @@ export interface EventBus {
   subscribe(subscription: Subscription): void;
   /** Resolves once the event is safely handed over (handled in process, or stored by the broker). */
   publish(event: EventEnvelope): Promise<void>;
+  /**
+   * Optional, for a bus whose hand-over is a round trip (a broker): hands over several events,
+   * sent in the order given, and awaits them together. Resolves with one outcome per event, in
+   * the same order, and never rejects for an event's failure; a later event may be stored even
+   * though an earlier one failed. A bus without it (the in-process one, whose handlers run
+   * inline) is given one event at a time by the outbox.
+   */
+  publishBatch?(events: readonly EventEnvelope[]): Promise<PromiseSettledResult<void>[]>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -110,15 +110,7 @@ export class OutboxDispatcher {
         ORDER BY seq
         LIMIT ${this.#options.batchSize}
         FOR UPDATE SKIP LOCKED`.execute(trx);
-      const delivered: string[] = [];
-      for (const row of rows) {
-        try {
-          await this.#bus.publish(this.#envelope(row));
-          delivered.push(row.id);
-        } catch (error) {
-          await this.#recordFailure(trx, row, error as Error);
-        }
-      }
+      const delivered = this.#bus.publishBatch ? await this.#publishBatch(trx, rows) : await this.#publishOneByOne(trx, rows);
       if (delivered.length > 0) {
         await sql`
           UPDATE ${this.#table} SET status = 'delivered', delivered_at = now(), attempts = attempts + 1, last_error = NULL
@@ -127,6 +119,42 @@ export class OutboxDispatcher {
       }
       return rows.length;
     });
+  }
+
+  /** Each event is handed over once the one before it was: the in-process bus runs its handlers inline. */
+  async #publishOneByOne(trx: Transaction<any>, rows: readonly OutboxRow[]): Promise<string[]> {
+    const delivered: string[] = [];
+    for (const row of rows) {
+      try {
+        await this.#bus.publish(this.#envelope(row));
+        delivered.push(row.id);
+      } catch (error) {
+        await this.#recordFailure(trx, row, error as Error);
+      }
+    }
+    return delivered;
+  }
+
+  /**
+   * Sends the whole batch at once (the broker stores it in the order sent) and awaits its
+   * acknowledgements together. What counts as delivered is the batch up to its first failure:
+   * that event gets its failure recorded (retry, backoff, poison), and every event after it is
+   * left pending and untouched, even if the broker acknowledged it, so a round never marks an
+   * event delivered while an earlier one of its batch stays pending. Republishing those costs
+   * little: the broker drops an event id it already stored. The rule covers one round: the next
+   * may deliver them while the failed event waits out its backoff, as the one-by-one loop does;
+   * and if the failed event never reached the stream, those after it are there before it, as then.
+   */
+  async #publishBatch(trx: Transaction<any>, rows: readonly OutboxRow[]): Promise<string[]> {
+    if (rows.length === 0) return [];
+    const outcomes = await this.#bus.publishBatch!(rows.map((row) => this.#envelope(row)));
+    // A missing outcome is a bus bug; counting it as a failure keeps the rule safe.
+    const firstFailure = rows.findIndex((_, i) => outcomes[i]?.status !== 'fulfilled');
+    if (firstFailure === -1) return rows.map((row) => row.id);
+    const outcome = outcomes[firstFailure];
+    const reason: unknown = outcome?.status === 'rejected' ? outcome.reason : new Error('the bus reported no outcome for this event');
+    await this.#recordFailure(trx, rows[firstFailure]!, reason instanceof Error ? reason : new Error(String(reason)));
+    return rows.slice(0, firstFailure).map((row) => row.id);
   }
 
   async #recordFailure(trx: Transaction<any>, row: OutboxRow, error: Error): Promise<void> {
