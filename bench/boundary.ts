@@ -31,7 +31,7 @@ export async function runBoundary(env: BenchEnv): Promise<BoundaryResults> {
   if (host) env.defer(() => host.stop());
   if (nats) env.defer(() => deleteNatsStream(nats.url, `BENCH_BOUNDARY_${process.pid}`));
 
-  const database = new Database({ url: db.url, maxConnections: 10 });
+  const database = new Database({ url: db.url, connectionsPerModule: 10 });
   env.defer(() => database.close());
   await database.migrate([inventoryMigrations], logger);
   const telemetry = new Telemetry();

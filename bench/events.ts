@@ -26,7 +26,7 @@ const MIGRATIONS = { schema: 'benchev', directory: fileURLToPath(new URL('./even
 export async function runEvents(env: BenchEnv): Promise<EventResults> {
   const { quick } = env.settings;
   const db = await env.database();
-  const database = new Database({ url: db.url, maxConnections: 12, moduleRoles: 'off' });
+  const database = new Database({ url: db.url, connectionsPerModule: 10, moduleRoles: 'off' });
   env.defer(() => database.close());
   await database.migrate([MIGRATIONS]);
   const count = quick ? 300 : 2_000;

@@ -182,8 +182,10 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /** The app's environment for a benchmark: production-like (info logs, default pools), test payment provider. */
+/** Settings of every app process of a run; `BENCH_APP_ENV` (JSON) adds some, e.g. `{"DB_POOL_SIZE":"40"}`, to compare. */
 export function appEnv(databaseUrl: string, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
+    ...(process.env.BENCH_APP_ENV ? (JSON.parse(process.env.BENCH_APP_ENV) as Record<string, string>) : {}),
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     DATA_DIR: dataDir,

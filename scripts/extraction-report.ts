@@ -51,7 +51,7 @@ export async function extractionReport(options: ReportOptions): Promise<Extracti
 async function connect(env: NodeJS.ProcessEnv): Promise<{ database: Database; close(): Promise<void> } | undefined> {
   const logger = createLogger('warn');
   if (env.DATABASE_URL) {
-    const database = new Database({ url: env.DATABASE_URL, maxConnections: 4, applicationName: 'shop:extraction-report' });
+    const database = new Database({ url: env.DATABASE_URL, connectionsPerModule: 2, applicationName: 'shop:extraction-report' });
     return { database, close: () => closeDatabase(database) };
   }
   const dataDir = path.resolve(env.DATA_DIR ?? './.data');
@@ -63,7 +63,7 @@ async function connect(env: NodeJS.ProcessEnv): Promise<{ database: Database; cl
   const running = await runningServer(dataDir, pgdata);
   let embedded: EmbeddedPostgres | undefined;
   const url = running ?? (embedded = await startEmbeddedPostgres(dataDir, logger)).url;
-  const database = new Database({ url, maxConnections: 4, applicationName: 'shop:extraction-report' });
+  const database = new Database({ url, connectionsPerModule: 2, applicationName: 'shop:extraction-report' });
   return {
     database,
     close: async () => {

@@ -10,7 +10,7 @@ import pg from 'pg';
  * with the same library), a validated body, the catalog price read, the idempotency check, and
  * one transaction writing the order, its items and an outbox row.
  *
- * Env: DATABASE_URL, PORT, HOST, AUTH_JWT_SECRET, DB_POOL_SIZE (default 20, the app's default).
+ * Env: DATABASE_URL, PORT, HOST, AUTH_JWT_SECRET, DB_POOL_SIZE (default 20: twice what the app's orders module may open, 10).
  */
 const int8 = (value: string) => Number(value);
 pg.types.setTypeParser(20, int8);

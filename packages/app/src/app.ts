@@ -70,7 +70,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
   const embedded: EmbeddedPostgres | undefined = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, logger);
   const database = new Database({
     url: config.databaseUrl ?? embedded!.url,
-    maxConnections: config.dbPoolSize,
+    connectionsPerModule: config.dbPoolSize,
     moduleRoles: config.dbModuleRoles,
     moduleUrls: config.moduleDatabaseUrls,
   });

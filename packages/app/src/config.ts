@@ -48,7 +48,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     modules: topology.hosted,
     topology,
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
-    dbPoolSize: read.integer('DB_POOL_SIZE', 20, 2, 500),
+    dbPoolSize: read.integer('DB_POOL_SIZE', 10, 1, 500),
     ...moduleRoles(read, databaseUrl),
     outbox: {
       maxAttempts: read.integer('OUTBOX_MAX_ATTEMPTS', 10, 1, 1_000),

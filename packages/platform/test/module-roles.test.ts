@@ -67,7 +67,7 @@ let database: Database;
 beforeAll(async () => {
   gadgets = { schema: 'gadgets', directory: await migrationsDir({ '0001_gadgets.sql': GADGETS_0001 }) };
   testDb = await freshDatabase();
-  database = open({ url: testDb.url, maxConnections: 10 });
+  database = open({ url: testDb.url, connectionsPerModule: 10 });
   await database.migrate([widgets, gadgets]);
 });
 
@@ -147,10 +147,10 @@ describe('per-module database roles', () => {
   it("grant tables of later migrations, and re-run without changing a module's password", async () => {
     const v2 = { schema: 'gadgets', directory: await migrationsDir({ '0001_gadgets.sql': GADGETS_0001, '0002_parts.sql': 'CREATE TABLE parts (id bigserial PRIMARY KEY, gadget_id int NOT NULL);' }) };
     // A second process (a newer release) migrates; the first one's module pools keep connecting.
-    const next = open({ url: testDb.url, maxConnections: 6 });
+    const next = open({ url: testDb.url, connectionsPerModule: 6 });
     await next.migrate([widgets, v2]);
     await next.forModule('gadgets').kysely.insertInto('gadgets.parts').values({ gadget_id: 1 }).execute();
-    const fresh = open({ url: testDb.url, maxConnections: 6 });
+    const fresh = open({ url: testDb.url, connectionsPerModule: 6 });
     await fresh.migrate([widgets, v2]);
     await Promise.all([database.forModule('gadgets').kysely.selectFrom('gadgets.parts').selectAll().execute(), fresh.forModule('gadgets').kysely.selectFrom('gadgets.parts').selectAll().execute()]);
     // Still one role per module.
@@ -158,8 +158,8 @@ describe('per-module database roles', () => {
     expect(rows[0]!.n).toBe(2);
   });
 
-  it('split the pool size: a couple for the owner, the rest shared by the modules', () => {
-    expect(database.pool.options.max).toBe(2);
+  it('give each module a pool of its own size, and the owner a couple', () => {
+    expect(database.connectionLimits()).toEqual({ owner: 2, widgets: 10, gadgets: 10 });
   });
 });
 
@@ -167,7 +167,7 @@ describe('several processes migrating one database at once', () => {
   it('create each role once, whoever comes first, with every migration applied once', async () => {
     const shared = await freshDatabase();
     // Four processes: two migrate widgets then gadgets, two the other way round.
-    const processes = Array.from({ length: 4 }, () => open({ url: shared.url, maxConnections: 4 }));
+    const processes = Array.from({ length: 4 }, () => open({ url: shared.url, connectionsPerModule: 4 }));
     await Promise.all(processes.map((process, i) => process.migrate(i % 2 === 0 ? [widgets, gadgets] : [gadgets, widgets])));
     for (const process of processes) {
       await process.forModule('widgets').kysely.insertInto('widgets.widgets').values({ id: randomUUID(), name: 'w' }).execute();
@@ -179,7 +179,7 @@ describe('several processes migrating one database at once', () => {
 
   it('lets two migrateModule calls create and grant the same role concurrently', async () => {
     const shared = await freshDatabase();
-    const owner = open({ url: shared.url, maxConnections: 4 });
+    const owner = open({ url: shared.url, connectionsPerModule: 4 });
     const role = moduleRoleName(nameOf(shared), 'widgets');
     const grant = { role, create: { database: nameOf(shared), password: 'not-used-here' } };
     const runs = await Promise.all([migrateModule(owner.pool, widgets, { role: grant }), migrateModule(owner.pool, widgets, { role: grant })]);
@@ -196,7 +196,7 @@ describe('where roles cannot, or should not, be created', () => {
     const url = new URL(testDb.url);
     url.username = role;
     url.password = 'pre-created-secret';
-    const process = open({ url: testDb.url, maxConnections: 4, moduleUrls: { widgets: url.toString() } });
+    const process = open({ url: testDb.url, connectionsPerModule: 4, moduleUrls: { widgets: url.toString() } });
     await process.migrate([widgets]);
     expect(await roleOf(process.forModule('widgets'))).toBe(role);
     await process.forModule('widgets').kysely.selectFrom('widgets.outbox').selectAll().execute();
@@ -204,11 +204,12 @@ describe('where roles cannot, or should not, be created', () => {
   });
 
   it('shares the owner connection when roles are off', async () => {
-    const process = open({ url: testDb.url, maxConnections: 4, moduleRoles: 'off' });
+    const process = open({ url: testDb.url, connectionsPerModule: 4, moduleRoles: 'off' });
     await process.migrate([widgets, gadgets]);
     const owner = (await process.pool.query<{ role: string }>('SELECT current_user AS role')).rows[0]!.role;
     expect(await roleOf(process.forModule('widgets'))).toBe(owner);
-    expect(process.pool.options.max).toBe(4);
+    // Both modules' connections are on the owner's pool, beside its own couple.
+    expect(process.connectionLimits()).toEqual({ owner: 2 + 2 * 4 });
   });
 
   it('warns once and shares the owner connection when the owner may not create roles (auto), refuses with on', async () => {
@@ -221,13 +222,13 @@ describe('where roles cannot, or should not, be created', () => {
     url.password = 'owner-secret';
 
     const { logger, warnings } = recordingLogger();
-    const process = open({ url: url.toString(), maxConnections: 4 });
+    const process = open({ url: url.toString(), connectionsPerModule: 4 });
     await process.migrate([widgets, gadgets], logger);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(`the database user ${ownerRole} may not create roles (no CREATEROLE): widgets, gadgets share its connection`);
     expect(await roleOf(process.forModule('widgets'))).toBe(ownerRole);
 
-    const strict = open({ url: url.toString(), maxConnections: 4, moduleRoles: 'on' });
+    const strict = open({ url: url.toString(), connectionsPerModule: 4, moduleRoles: 'on' });
     await expect(strict.migrate([widgets])).rejects.toThrow(`DB_MODULE_ROLES=on but the database user ${ownerRole} may not create roles`);
   });
 
@@ -239,7 +240,7 @@ describe('where roles cannot, or should not, be created', () => {
     const url = new URL(plain.url);
     url.username = ownerRole;
     url.password = 'owner-secret';
-    const process = open({ url: url.toString(), maxConnections: 4 });
+    const process = open({ url: url.toString(), connectionsPerModule: 4 });
     await process.migrate([widgets, gadgets]);
     expect(await roleOf(process.forModule('gadgets'))).toBe(`${nameOf(plain)}_gadgets`);
     await process.forModule('gadgets').kysely.insertInto('gadgets.gadgets').values({ name: 'g' }).execute();
@@ -249,7 +250,7 @@ describe('where roles cannot, or should not, be created', () => {
   it('never takes over a role of that name it did not create', async () => {
     const other = await freshDatabase();
     await database.pool.query(`CREATE ROLE ${nameOf(other)}_widgets LOGIN`);
-    const process = open({ url: other.url, maxConnections: 4 });
+    const process = open({ url: other.url, connectionsPerModule: 4 });
     await expect(process.migrate([widgets])).rejects.toThrow(`role ${nameOf(other)}_widgets exists but was not created for schema widgets of this database`);
   });
 });

@@ -12,12 +12,19 @@ const types = {
 
 /** What the owner's pool keeps once modules have their own: migrations, readiness, admin checks. */
 const OWNER_CONNECTIONS = 2;
+const CONNECTIONS_PER_MODULE = 10;
 
 export interface DatabaseOptions {
   /** The owner: runs migrations, creates the module roles (roles.ts). */
   url: string;
-  /** Connections of the process in all, split between the owner and the modules' own pools. */
-  maxConnections?: number;
+  /**
+   * Connections each hosted module may open (default 10): its own role's pool, or its part of
+   * the owner's pool when it shares that. Not a share of a process-wide total: split evenly,
+   * the busiest module (orders, under a burst of orders) starved on a quarter of the budget
+   * while the others' connections sat idle (docs/performance.md). Pools open connections on
+   * demand and close idle ones, so a quiet module holds few.
+   */
+  connectionsPerModule?: number;
   applicationName?: string;
   /** How modules connect after `migrate` (roles.ts); default `auto`. */
   moduleRoles?: ModuleRolesMode;
@@ -42,7 +49,8 @@ export class Database {
 
   constructor(options: DatabaseOptions) {
     this.#options = options;
-    this.pool = createPool(options.url, options.maxConnections ?? 20, options.applicationName ?? 'shop');
+    // Until `migrate` gives modules their own pools, a module may use the owner's.
+    this.pool = createPool(options.url, OWNER_CONNECTIONS + this.#perModule, options.applicationName ?? 'shop');
     this.kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool: this.pool }) });
   }
 
@@ -54,19 +62,26 @@ export class Database {
   async migrate(modules: readonly ModuleMigrations[], logger?: Logger): Promise<void> {
     const logins = await this.#plan(modules, logger);
     for (const module of modules) await migrateModule(this.pool, module, { role: logins.get(module.schema)?.grant });
+    // The owner keeps a couple, plus the connections of modules still on its pool.
+    this.pool.options.max = OWNER_CONNECTIONS + this.#perModule * (modules.length - logins.size);
     if (logins.size === 0) return;
-    // DB_POOL_SIZE in all: a share per module, and the owner keeps a couple (plus the shares of
-    // modules still on its connection).
-    const total = this.#options.maxConnections ?? 20;
-    const owner = Math.min(OWNER_CONNECTIONS, total);
-    const share = Math.max(1, Math.floor((total - owner) / modules.length));
-    this.pool.options.max = owner + share * (modules.length - logins.size);
     const application = this.#options.applicationName ?? 'shop';
     for (const [schema, login] of logins) {
-      const pool = createPool(login.url, share, `${application}:${schema}`);
+      const pool = createPool(login.url, this.#perModule, `${application}:${schema}`);
       this.#modules.set(schema, { pool, handle: { schema, kysely: new Kysely<any>({ dialect: new PostgresDialect({ pool }) }) } });
       await this.#check(schema, login, pool);
     }
+  }
+
+  /** How many connections each pool may open: the owner's, and each module's own. */
+  connectionLimits(): Record<string, number> {
+    const limits: Record<string, number> = { owner: this.pool.options.max };
+    for (const [schema, { pool }] of this.#modules) limits[schema] = pool.options.max;
+    return limits;
+  }
+
+  get #perModule(): number {
+    return this.#options.connectionsPerModule ?? CONNECTIONS_PER_MODULE;
   }
 
   /** The handle a module receives: its own role's pool once migrated with roles, else the owner's. */

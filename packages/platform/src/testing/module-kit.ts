@@ -28,7 +28,7 @@ export interface ModuleTestKit {
  */
 export async function startModuleTestKit(migrations: readonly ModuleMigrations[]): Promise<ModuleTestKit> {
   const testDb: TestDatabase = await createTestDatabase(inject('pgAdminUrl'));
-  const database = new Database({ url: testDb.url, maxConnections: 10 });
+  const database = new Database({ url: testDb.url, connectionsPerModule: 10 });
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   // As the app does: each module connects as its own role, with rights on its schema only.
   await database.migrate(migrations, logger);
