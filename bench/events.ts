@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { defineEvent, type EventEnvelope } from '@shop/contract-kit';
-import { Database, InProcessBus, NatsBus, OutboxDispatcher, Telemetry, UnitOfWork, createLogger, type EventBus } from '@shop/platform';
+import { Database, InProcessBus, OutboxDispatcher, Telemetry, UnitOfWork, createLogger, type EventBus } from '@shop/platform';
+import { NatsBus } from '@shop/platform/nats';
 import { deleteNatsStream, log, round, sleep, summary, type BenchEnv } from './lib.ts';
 
 /**

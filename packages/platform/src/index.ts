@@ -1,4 +1,5 @@
-export { ConfigError, PlatformErrors, invalidInput, forbidden, unauthorized } from './errors.ts';
+export { ConfigError } from './config-error.ts';
+export { PlatformErrors, invalidInput, forbidden, unauthorized } from './errors.ts';
 export { EnvReader } from './config.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { Database, type DatabaseOptions, type ModuleDatabase } from './db/pool.ts';
@@ -26,7 +27,6 @@ export { remoteApi } from './remote/remote-api.ts';
 export { internalRoutes, type ExposedModule } from './remote/rpc-routes.ts';
 export { currentRequestContext, runWithRequestContext, type RequestContext } from './remote/request-context.ts';
 export { shadowApi, splitApi, RemotePercent, bucketOf, stickyKeyOf, type ShadowOptions, type SplitOptions } from './remote/dark-launch.ts';
-export { NatsBus, type NatsBusOptions } from './events/nats-bus.ts';
 export { BatchWorker, type BatchWorkerOptions } from './events/batch-worker.ts';
 export { fetchPage } from './paging.ts';
 export { freePort } from './net.ts';

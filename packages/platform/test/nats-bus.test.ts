@@ -3,7 +3,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { EventEnvelope } from '@shop/contract-kit';
-import { NatsBus, OutboxDispatcher, Telemetry, UnitOfWork, createLogger, type NatsBusOptions, type Subscription } from '@shop/platform';
+import { OutboxDispatcher, Telemetry, UnitOfWork, createLogger, type Subscription } from '@shop/platform';
+import { NatsBus, type NatsBusOptions } from '@shop/platform/nats';
 import { eventually, spawnNatsServer, startNatsForTests } from '@shop/platform/testing';
 import { WidgetCreated, countOf, openWidgetsDb, sleep } from './support.ts';
 

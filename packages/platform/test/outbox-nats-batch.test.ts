@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { EventEnvelope } from '@shop/contract-kit';
-import { NatsBus, OutboxDispatcher, Telemetry, UnitOfWork, createLogger, type EventBus, type NatsBusOptions, type Subscription } from '@shop/platform';
+import { OutboxDispatcher, Telemetry, UnitOfWork, createLogger, type EventBus, type Subscription } from '@shop/platform';
+import { NatsBus, type NatsBusOptions } from '@shop/platform/nats';
 import { deleteNatsStream, eventually, startNatsForTests } from '@shop/platform/testing';
 import { WidgetCreated, openWidgetsDb, type WidgetsDb } from './support.ts';
 

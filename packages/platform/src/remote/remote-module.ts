@@ -12,7 +12,7 @@ import {
   wrap,
   type IPolicy,
 } from 'cockatiel';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { MethodKind } from '@shop/contract-kit';
 import type { Logger } from 'pino';
 import { moduleErrorFromProblem, moduleUnavailable, isTransportFailure, TransportFailure } from './remote-errors.ts';
@@ -46,7 +46,10 @@ export interface RemoteModuleOptions {
  */
 export class RemoteModule {
   readonly module: string;
-  readonly #pool: Pool;
+  readonly #origin: string;
+  readonly #connections: number;
+  /** Opened on the first call: undici costs ~75 ms of start to a process that may never call out. */
+  #pool: Promise<Pool> | undefined;
   readonly #credential: ServiceCredential;
   readonly #logger: Logger;
   readonly #safe: IPolicy;
@@ -54,7 +57,8 @@ export class RemoteModule {
 
   constructor(options: RemoteModuleOptions) {
     this.module = options.module;
-    this.#pool = new Pool(new URL(options.url).origin, { connections: options.connections ?? 32, keepAliveTimeout: 30_000 });
+    this.#origin = new URL(options.url).origin;
+    this.#connections = options.connections ?? 32;
     this.#credential = options.credential;
     this.#logger = options.logger.child({ remote_module: options.module });
     const transport = handleWhen(isTransportFailure);
@@ -85,13 +89,18 @@ export class RemoteModule {
   }
 
   async close(): Promise<void> {
-    await this.#pool.close();
+    if (this.#pool) await (await this.#pool).close();
+  }
+
+  #poolOf(): Promise<Pool> {
+    this.#pool ??= import('undici').then(({ Pool }) => new Pool(this.#origin, { connections: this.#connections, keepAliveTimeout: 30_000 }));
+    return this.#pool;
   }
 
   async #attempt(method: string, args: readonly unknown[], signal: AbortSignal): Promise<unknown> {
     let response;
     try {
-      response = await this.#pool.request({
+      response = await (await this.#poolOf()).request({
         method: 'POST',
         path: `/internal/${this.module}/${method}`,
         headers: {
