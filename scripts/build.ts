@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -61,6 +61,8 @@ const workspaceBundled: Plugin = {
   },
 };
 
+// Chunk names carry a hash: a stale one from an earlier build must not linger beside the new.
+await rm(OUT_DIR, { recursive: true, force: true });
 await build({
   entryPoints: { main: path.join(ROOT, 'packages/app/src/main.ts') },
   outdir: OUT_DIR,

@@ -7,7 +7,6 @@ import { paymentsMigrations } from '@shop/payments';
 import {
   Database,
   InProcessBus,
-  NatsBus,
   ServiceCredential,
   Telemetry,
   TokenVerifier,
@@ -59,6 +58,8 @@ export interface RunningApp {
 export interface AppHooks {
   /** The HTTPS agent for Web Push requests (e.g. one trusting a local test push service). */
   readonly pushAgent?: Agent;
+  /** The embedded PostgreSQL, already starting (main.ts starts it while it loads this file); else started here when DATABASE_URL is unset. */
+  readonly embeddedPostgres?: Promise<EmbeddedPostgres>;
 }
 
 /**
@@ -67,7 +68,7 @@ export interface AppHooks {
  * once events cross processes), and serves the whole public API plus the internal one.
  */
 export async function startApp(config: AppConfig, logger: Logger = createLogger(config.logLevel), hooks: AppHooks = {}): Promise<RunningApp> {
-  const embedded: EmbeddedPostgres | undefined = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, logger);
+  const embedded: EmbeddedPostgres | undefined = config.databaseUrl ? undefined : await (hooks.embeddedPostgres ?? startEmbeddedPostgres(config.dataDir, logger));
   const database = new Database({
     url: config.databaseUrl ?? embedded!.url,
     connectionsPerModule: config.dbPoolSize,
@@ -84,7 +85,8 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     // The extraction report's run-time evidence (calls by caller, requests, CPU), flushed every 10 s and at stop.
     const recorder = new TrafficRecorder({ pool: database.pool, traffic: telemetry.traffic, process: config.topology.hosted.join('+') || 'none', logger });
     const { natsUrl, serviceSecret } = config.topology;
-    const events: EventBus = natsUrl ? new NatsBus({
+    // The NATS client loads only when events cross processes.
+    const events: EventBus = natsUrl ? new (await import('@shop/platform/nats')).NatsBus({
           url: natsUrl,
           logger,
           name: `shop:${config.topology.hosted.join('+')}`,

@@ -1,4 +1,4 @@
-import { ConfigError, type EnvReader } from '@shop/platform';
+import { ConfigError, type EnvReader } from '@shop/platform/bootstrap';
 
 /** Which payment provider charges cards. The test provider is refused in production unless named. */
 export interface PaymentsConfig {

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { ConfigError, EnvReader, type AuthSettings, type ModuleRolesMode, type OutboxOptions } from '@shop/platform';
+import { ConfigError, EnvReader } from '@shop/platform/bootstrap';
+import type { AuthSettings, ModuleRolesMode, OutboxOptions } from '@shop/platform';
 import { notificationsConfig, paymentsConfig, type NotificationsConfig, type PaymentsConfig } from './checkout-config.ts';
 
 import { MODULE_NAMES, topologyConfig, type ModuleName, type Topology } from './topology-config.ts';

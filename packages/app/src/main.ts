@@ -1,5 +1,5 @@
-import { ConfigError, createLogger } from '@shop/platform';
-import { startApp, type RunningApp } from './app.ts';
+import { ConfigError, createLogger, startEmbeddedPostgres } from '@shop/platform/bootstrap';
+import type { RunningApp } from './app.ts';
 import { loadConfig } from './config.ts';
 
 /** `npm start`: one process, every module, the embedded PostgreSQL unless DATABASE_URL is set. */
@@ -48,7 +48,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
 
   try {
-    app = await startApp(config, logger);
+    // The embedded PostgreSQL boots in its own processes while this one loads the app: the two
+    // overlap instead of adding up (about half a second of every start).
+    const embeddedPostgres = config.databaseUrl ? undefined : startEmbeddedPostgres(config.dataDir, logger);
+    embeddedPostgres?.catch(() => undefined); // awaited, and reported, by startApp
+    const { startApp } = await import('./app.ts');
+    app = await startApp(config, logger, embeddedPostgres ? { embeddedPostgres } : {});
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     process.stderr.write(`could not start: ${(error as Error).message}\n`);

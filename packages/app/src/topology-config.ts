@@ -1,4 +1,4 @@
-import { ConfigError, type EnvReader } from '@shop/platform';
+import { ConfigError, type EnvReader } from '@shop/platform/bootstrap';
 
 export const MODULE_NAMES = ['orders', 'inventory', 'payments', 'notifications'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];

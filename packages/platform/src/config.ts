@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.ts';
+import { ConfigError } from './config-error.ts';
 
 /** Reads one environment variable through a parser; a bad value stops the process with one line naming it. */
 export class EnvReader {

@@ -29,11 +29,3 @@ export function forbidden(detail: string): ModuleError {
 export function unauthorized(detail: string): ModuleError {
   return new ModuleError(PlatformErrors.unauthorized, detail);
 }
-
-/** A bad or inconsistent configuration: the process stops at start with this one line. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}

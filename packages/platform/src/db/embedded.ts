@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { freePort } from '../net.ts';
 
@@ -164,6 +163,7 @@ async function assertReachableByPostgresUser(pgdata: string): Promise<void> {
 
 
 async function ensureDatabase(adminUrl: string): Promise<void> {
+  const { default: pg } = await import('pg'); // loaded after the server was spawned, not before
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
