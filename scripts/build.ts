@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -61,9 +61,7 @@ const workspaceBundled: Plugin = {
   },
 };
 
-// Chunk names carry a hash: a stale one from an earlier build must not linger beside the new.
-await rm(OUT_DIR, { recursive: true, force: true });
-await build({
+const result = await build({
   entryPoints: { main: path.join(ROOT, 'packages/app/src/main.ts') },
   outdir: OUT_DIR,
   bundle: true,
@@ -73,5 +71,15 @@ await build({
   target: 'node20.19',
   sourcemap: true,
   logLevel: 'warning',
+  metafile: true,
+  absWorkingDir: ROOT,
   plugins: [workspaceBundled],
 });
+
+// Chunk names carry a hash: what an earlier build left and this one did not write goes. Files are
+// overwritten in place, not the folder emptied first, so a process of the same checkout starting
+// meanwhile (a second `npm start`, as in the extraction guide) never finds its chunks missing.
+const written = new Set(Object.keys(result.metafile.outputs).map((file) => path.resolve(ROOT, file)));
+for (const file of await readdir(OUT_DIR)) {
+  if (!written.has(path.join(OUT_DIR, file))) await rm(path.join(OUT_DIR, file), { force: true });
+}
