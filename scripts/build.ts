@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -47,14 +48,13 @@ function packageName(specifier: string): string {
 const workspaceBundled: Plugin = {
   name: 'workspace-bundled',
   setup(builder) {
-    builder.onResolve({ filter: /^[^./]/ }, async (args) => {
+    builder.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.path.startsWith('node:') || args.path.startsWith('@shop/')) return undefined;
       const name = packageName(args.path);
       if (BUNDLED_PACKAGES.has(name)) return undefined;
       const fromImporter = packageDir(name, args.resolveDir);
       if (!fromImporter || fromImporter === packageDir(name, OUT_DIR)) return { path: args.path, external: true };
       // Nested under a workspace: point at the file Node would load for it (CommonJS resolution).
-      const { createRequire } = await import('node:module');
       const file = createRequire(path.join(args.resolveDir, 'noop.js')).resolve(args.path);
       const relative = path.relative(OUT_DIR, file).split(path.sep).join('/');
       return { path: relative.startsWith('.') ? relative : `./${relative}`, external: true };
