@@ -43,6 +43,20 @@ export function shortagesFor(levels: readonly StockLevel[], lines: readonly Line
   return shortages;
 }
 
+/**
+ * Orders served in turn against the same stock, as if each were reserved after the one before
+ * it: each holds all its lines or nothing (then its shortages say why).
+ */
+export function reserveInTurn<T extends { readonly lines: readonly Line[] }>(levels: readonly StockLevel[], orders: readonly T[]): Array<{ order: T; shortages: Shortage[] }> {
+  const current = levels.map((level) => ({ ...level }));
+  const byId = new Map(current.map((level) => [level.id, level]));
+  return orders.map((order) => {
+    const shortages = shortagesFor(current, order.lines);
+    if (shortages.length === 0) for (const line of order.lines) byId.get(line.product_id)!.reserved_quantity += line.quantity;
+    return { order, shortages };
+  });
+}
+
 /** Whether stock may move by `delta`: never below what is reserved, never above the maximum. */
 export function stockAfter(level: StockLevel, delta: number): { ok: true; stock: number } | { ok: false; reason: 'below_reserved' | 'above_max' } {
   const stock = level.stock_quantity + delta;

@@ -2,77 +2,87 @@ import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@shop/contract-kit';
 import { StockReleased, StockReservationFailed, StockReserved } from '@shop/inventory-contract';
 import { OrderCancelled, OrderCreated, OrderShipped } from '@shop/orders-contract';
-import type { Subscription, Tx, UnitOfWork } from '@shop/platform';
-import { mergeLines, shortagesFor } from './domain.ts';
+import { inboxSubscription, type Subscription, type Tx, type UnitOfWork } from '@shop/platform';
+import { mergeLines, reserveInTurn } from './domain.ts';
 import * as repo from './repository.ts';
 
 export const CONSUMER = 'inventory';
 
 /**
  * The saga steps inventory owns. Each runs once per event (inbox), in one transaction with
- * the events it publishes (outbox).
+ * the events it publishes (outbox). Events come one at a time (over NATS) or as the outbox's
+ * claimed batch (in process); either way they are applied in order, and a run of orders is
+ * reserved with one statement of each kind for the lot.
  */
 export function inventorySubscriptions(uow: UnitOfWork): Subscription[] {
   return [
-    {
+    inboxSubscription(uow, {
       consumer: CONSUMER,
       events: [OrderCreated.type, OrderCancelled.type, OrderShipped.type],
-      handle: (event) => handle(uow, event),
-    },
+      effect: apply,
+    }),
   ];
 }
 
-async function handle(uow: UnitOfWork, event: EventEnvelope): Promise<void> {
-  switch (event.type) {
-    case OrderCreated.type:
-      return void (await reserve(uow, event));
-    case OrderCancelled.type:
-      return void (await release(uow, event));
-    case OrderShipped.type:
-      return void (await commit(uow, event));
+async function apply(tx: Tx, events: readonly EventEnvelope[]): Promise<void> {
+  for (let start = 0; start < events.length; ) {
+    const event = events[start]!;
+    if (event.type === OrderCreated.type) {
+      let end = start + 1;
+      while (events[end]?.type === OrderCreated.type) end += 1;
+      await reserve(tx, events.slice(start, end));
+      start = end;
+      continue;
+    }
+    if (event.type === OrderCancelled.type) await release(tx, event);
+    else if (event.type === OrderShipped.type) await commit(tx, event);
+    start += 1;
   }
 }
 
-/** OrderCreated → hold every item, all or nothing; never more than is available. */
-function reserve(uow: UnitOfWork, event: EventEnvelope) {
-  const order = OrderCreated.payloadOf(event);
-  return uow.handleOnce(CONSUMER, event, async (tx) => {
-    // Its cancellation was handled first (a retried OrderCreated arrived late): hold nothing.
-    if (await repo.isOrderClosed(tx.db, order.order_id)) return;
-    const lines = mergeLines(order.items);
-    const levels = await repo.lockStock(tx.db, lines.map((line) => line.product_id));
-    const shortages = shortagesFor(levels, lines);
-    if (shortages.length > 0) {
-      tx.publish(StockReservationFailed, { order_id: order.order_id, reason: 'insufficient_stock', shortages });
-      return;
-    }
-    await repo.moveQuantities(tx.db, lines, { reserved: 1, stock: 0 });
-    await repo.insertReservations(tx.db, order.order_id, lines, randomUUID);
-    tx.publish(StockReserved, { order_id: order.order_id, items: lines });
+/**
+ * OrderCreated → hold every item, all or nothing; never more than is available. Orders are
+ * served in the order their events came.
+ */
+async function reserve(tx: Tx, events: readonly EventEnvelope[]): Promise<void> {
+  const orders = events.map((event) => {
+    const { order_id, items } = OrderCreated.payloadOf(event);
+    return { event, order_id, lines: mergeLines(items) };
   });
+  // Its cancellation was handled first (a retried OrderCreated arrived late): hold nothing.
+  const closed = await repo.closedAmong(tx.db, orders.map((order) => order.order_id));
+  const open = orders.filter((order) => !closed.has(order.order_id.toLowerCase()));
+  if (open.length === 0) return;
+  const levels = await repo.lockStock(tx.db, [...new Set(open.flatMap((order) => order.lines.map((line) => line.product_id)))]);
+  const held: typeof open = [];
+  for (const { order, shortages } of reserveInTurn(levels, open)) {
+    if (shortages.length > 0) {
+      tx.publish(StockReservationFailed, { order_id: order.order_id, reason: 'insufficient_stock', shortages }, order.event);
+      continue;
+    }
+    held.push(order);
+    tx.publish(StockReserved, { order_id: order.order_id, items: order.lines }, order.event);
+  }
+  await repo.moveQuantities(tx.db, mergeLines(held.flatMap((order) => order.lines)), { reserved: 1, stock: 0 });
+  await repo.insertReservations(tx.db, held, randomUUID);
 }
 
 /** OrderCancelled → give back what the order holds. */
-function release(uow: UnitOfWork, event: EventEnvelope) {
+async function release(tx: Tx, event: EventEnvelope): Promise<void> {
   const { order_id } = OrderCancelled.payloadOf(event);
-  return uow.handleOnce(CONSUMER, event, async (tx) => {
-    await repo.markOrderClosed(tx.db, order_id);
-    await settle(tx, order_id, 'released');
-  });
+  await repo.markOrderClosed(tx.db, order_id);
+  await settle(tx, event, order_id, 'released');
 }
 
 /** OrderShipped → the held stock leaves for good (on hand and reserved both drop). */
-function commit(uow: UnitOfWork, event: EventEnvelope) {
-  const { order_id } = OrderShipped.payloadOf(event);
-  return uow.handleOnce(CONSUMER, event, async (tx) => {
-    await settle(tx, order_id, 'committed');
-  });
+async function commit(tx: Tx, event: EventEnvelope): Promise<void> {
+  await settle(tx, event, OrderShipped.payloadOf(event).order_id, 'committed');
 }
 
-async function settle(tx: Tx, orderId: string, status: 'released' | 'committed') {
+async function settle(tx: Tx, cause: EventEnvelope, orderId: string, status: 'released' | 'committed'): Promise<void> {
   const held = mergeLines(await repo.closeReservations(tx.db, orderId, status));
   if (held.length === 0) return;
   await repo.lockStock(tx.db, held.map((line) => line.product_id));
   await repo.moveQuantities(tx.db, held, { reserved: -1, stock: status === 'committed' ? -1 : 0 });
-  if (status === 'released') tx.publish(StockReleased, { order_id: orderId, items: held });
+  if (status === 'released') tx.publish(StockReleased, { order_id: orderId, items: held }, cause);
 }

@@ -114,25 +114,24 @@ export async function lockStock(tx: Transaction<any>, ids: readonly string[]): P
     .execute();
 }
 
-/** Changes reserved (and, when committing, on-hand) quantities by each line. */
+/** Changes reserved (and, when committing, on-hand) quantities by each line, in one statement. */
 export async function moveQuantities(tx: Transaction<any>, lines: readonly Line[], change: { reserved: 1 | -1; stock: 0 | -1 }): Promise<void> {
-  for (const line of lines) {
-    await asDb(tx)
-      .updateTable('inventory.products')
-      .set({
-        reserved_quantity: sql`reserved_quantity + ${change.reserved * line.quantity}`,
-        stock_quantity: sql`stock_quantity + ${change.stock * line.quantity}`,
-      })
-      .where('id', '=', line.product_id)
-      .execute();
-  }
+  if (lines.length === 0) return;
+  await sql`
+    UPDATE inventory.products AS p
+    SET reserved_quantity = p.reserved_quantity + ${change.reserved} * m.quantity,
+        stock_quantity = p.stock_quantity + ${change.stock} * m.quantity
+    FROM unnest(${lines.map((line) => line.product_id)}::uuid[], ${lines.map((line) => line.quantity)}::int[]) AS m(product_id, quantity)
+    WHERE p.id = m.product_id`.execute(tx);
 }
 
-export async function insertReservations(tx: Transaction<any>, orderId: string, lines: readonly Line[], newId: () => string): Promise<void> {
-  await asDb(tx)
-    .insertInto('inventory.reservations')
-    .values(lines.map((line) => ({ id: newId(), order_id: orderId, product_id: line.product_id, quantity: line.quantity, status: 'active' as const })))
-    .execute();
+/** Active reservations for each order's lines, in one statement. */
+export async function insertReservations(tx: Transaction<any>, orders: ReadonlyArray<{ order_id: string; lines: readonly Line[] }>, newId: () => string): Promise<void> {
+  const rows = orders.flatMap((order) =>
+    order.lines.map((line) => ({ id: newId(), order_id: order.order_id, product_id: line.product_id, quantity: line.quantity, status: 'active' as const })),
+  );
+  if (rows.length === 0) return;
+  await asDb(tx).insertInto('inventory.reservations').values(rows).execute();
 }
 
 /** Moves the order's active reservations to `status`, returning what they held. */
@@ -150,9 +149,10 @@ export async function markOrderClosed(tx: Transaction<any>, orderId: string): Pr
   await asDb(tx).insertInto('inventory.closed_orders').values({ order_id: orderId }).onConflict((c) => c.doNothing()).execute();
 }
 
-export async function isOrderClosed(tx: Transaction<any>, orderId: string): Promise<boolean> {
-  const row = await asDb(tx).selectFrom('inventory.closed_orders').select('order_id').where('order_id', '=', orderId).executeTakeFirst();
-  return row !== undefined;
+/** Which of these orders were closed (cancelled) here, lower-cased. */
+export async function closedAmong(tx: Transaction<any>, orderIds: readonly string[]): Promise<Set<string>> {
+  const rows = await asDb(tx).selectFrom('inventory.closed_orders').select('order_id').where('order_id', 'in', [...orderIds]).execute();
+  return new Set(rows.map((row) => row.order_id.toLowerCase()));
 }
 
 export async function listReservations(db: Kysely<any>, orderId: string): Promise<Reservation[]> {

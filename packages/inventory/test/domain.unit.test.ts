@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_STOCK, mergeLines, shortagesFor, stockAfter } from '../src/domain.ts';
+import { MAX_STOCK, mergeLines, reserveInTurn, shortagesFor, stockAfter } from '../src/domain.ts';
 
 describe('mergeLines', () => {
   it('adds up lines of the same product and sorts by product id (the lock order)', () => {
@@ -70,5 +70,31 @@ describe('stockAfter', () => {
   it('allows exactly the maximum and refuses beyond it', () => {
     expect(stockAfter(level, MAX_STOCK - 10)).toEqual({ ok: true, stock: MAX_STOCK });
     expect(stockAfter(level, MAX_STOCK - 9)).toEqual({ ok: false, reason: 'above_max' });
+  });
+});
+
+describe('reserveInTurn', () => {
+  const levels = [
+    { id: 'a', stock_quantity: 5, reserved_quantity: 1 },
+    { id: 'b', stock_quantity: 3, reserved_quantity: 0 },
+  ];
+
+  it('serves each order against what the ones before it left, all or nothing', () => {
+    const orders = [
+      { name: 'first', lines: [{ product_id: 'a', quantity: 3 }] },
+      { name: 'too much of a', lines: [{ product_id: 'a', quantity: 2 }, { product_id: 'b', quantity: 1 }] },
+      // b is untouched by the refused order above: all or nothing.
+      { name: 'last', lines: [{ product_id: 'a', quantity: 1 }, { product_id: 'b', quantity: 3 }] },
+    ];
+    expect(reserveInTurn(levels, orders).map(({ order, shortages }) => [order.name, shortages])).toEqual([
+      ['first', []],
+      ['too much of a', [{ product_id: 'a', requested: 2, available: 1 }]],
+      ['last', []],
+    ]);
+  });
+
+  it('leaves the levels it was given alone', () => {
+    reserveInTurn(levels, [{ lines: [{ product_id: 'a', quantity: 4 }] }]);
+    expect(levels[0]).toEqual({ id: 'a', stock_quantity: 5, reserved_quantity: 1 });
   });
 });

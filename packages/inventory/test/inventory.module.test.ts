@@ -66,4 +66,49 @@ describe('inventory, as a module', () => {
       .andWaitForStateChange(() => inventory.listReservations(kept.order_id), (held) => held.every((r) => r.status === 'committed'));
     expect(await inventory.getProduct(p.id)).toMatchObject({ stock_quantity: 6, reserved_quantity: 0 });
   });
+
+  describe('a batch of events (the outbox hands over what it claimed)', () => {
+    it('serves the orders in turn: each holds all or nothing, and nothing is oversold', async () => {
+      const p = await product(5);
+      const cancelledFirst = orderOf([{ product_id: p.id, quantity: 1 }]);
+      // Its cancellation was handled before its creation arrived: it must hold nothing.
+      await kit.scenario.publish(OrderCancelled, { ...cancelledFirst, reason: 'changed_mind', previous_status: 'pending' }, 'orders').andWaitForStateChange(async () => true);
+      const orders = [2, 2, 2].map((quantity) => orderOf([{ product_id: p.id, quantity }]));
+      const { result } = await kit.scenario
+        .publishBatch(OrderCreated, [orders[0]!, cancelledFirst, orders[1]!, orders[2]!], 'orders')
+        .andWaitForEvent(StockReservationFailed, (failed) => failed.order_id === orders[2]!.order_id);
+      expect(result.outcomes.every((outcome) => outcome.status === 'fulfilled')).toBe(true);
+
+      expect(kit.scenario.eventsOf(StockReservationFailed, (failed) => failed.order_id === orders[2]!.order_id)[0]!.shortages).toEqual([
+        { product_id: p.id, requested: 2, available: 1 },
+      ]);
+      for (const order of orders.slice(0, 2)) expect(kit.scenario.eventsOf(StockReserved, (reserved) => reserved.order_id === order.order_id)).toHaveLength(1);
+      expect(kit.scenario.eventsOf(StockReserved, (reserved) => reserved.order_id === cancelledFirst.order_id)).toHaveLength(0);
+      expect(await inventory.listReservations(cancelledFirst.order_id)).toEqual([]);
+      expect(await inventory.getProduct(p.id)).toMatchObject({ stock_quantity: 5, reserved_quantity: 4 });
+
+      // The whole batch redelivered: nothing is held twice, nothing is said twice.
+      await kit.bus.publishBatch(result.events);
+      expect(await inventory.getProduct(p.id)).toMatchObject({ reserved_quantity: 4 });
+      expect(kit.scenario.eventsOf(StockReserved, (reserved) => reserved.order_id === orders[0]!.order_id)).toHaveLength(1);
+    });
+
+    it('applies a mixed batch in its order: a cancellation frees stock for the order after it', async () => {
+      const p = await product(5);
+      const [first, second] = [orderOf([{ product_id: p.id, quantity: 3 }]), orderOf([{ product_id: p.id, quantity: 3 }])];
+      const envelope = (type: string, payload: unknown) => ({ id: randomUUID(), type, version: 1, source: 'orders', occurred_at: new Date().toISOString(), payload });
+      const events = [
+        envelope(OrderCreated.type, first),
+        envelope(OrderCancelled.type, { ...first, reason: 'changed_mind', previous_status: 'pending' }),
+        envelope(OrderCreated.type, second),
+      ];
+      const { result: outcomes } = await kit.scenario
+        .stimulate(() => kit.bus.publishBatch(events))
+        .andWaitForEvent(StockReserved, (reserved) => reserved.order_id === second.order_id);
+      expect(outcomes.every((outcome) => outcome.status === 'fulfilled')).toBe(true);
+      expect(await inventory.getProduct(p.id)).toMatchObject({ stock_quantity: 5, reserved_quantity: 3 });
+      expect((await inventory.listReservations(first.order_id)).map((r) => r.status)).toEqual(['released']);
+    });
+  });
 });
+

@@ -8,7 +8,8 @@ export { migrateModule, isMigrated, quoteIdent, type ModuleMigrations, type Migr
 export { moduleRoleName, type ModuleRolesMode, type ModuleRoleGrant } from './db/roles.ts';
 export type { EventBus, Subscription } from './events/bus.ts';
 export { InProcessBus } from './events/in-process-bus.ts';
-export { UnitOfWork, type Tx } from './events/unit-of-work.ts';
+export { UnitOfWork, type HandleOutcome, type Tx } from './events/unit-of-work.ts';
+export { inboxSubscription } from './events/inbox-subscription.ts';
 export { OutboxDispatcher, type OutboxOptions, type OutboxRow } from './events/outbox-dispatcher.ts';
 export { Telemetry } from './telemetry/metrics.ts';
 export { ModuleTraffic, withCaller, type CallVia, type TrafficSnapshot } from './telemetry/module-traffic.ts';

@@ -12,8 +12,9 @@ beforeAll(async () => {
 });
 afterAll(() => w?.close());
 
-function anEvent(): EventEnvelope {
+function anEvent(traceparent?: string): EventEnvelope {
   return {
+    ...(traceparent ? { traceparent } : {}),
     id: randomUUID(),
     type: WidgetCreated.type,
     version: 1,
@@ -69,5 +70,55 @@ describe('handleOnce (the inbox)', () => {
 
     expect(await uow.handleOnce('counter', event, recordEffect('counter', event))).toBe(true);
     expect(await effectsOf(event)).toBe(1);
+  });
+});
+
+describe('handleEachOnce (the inbox, a batch at a time)', () => {
+  /** Records one effect row per fresh event, and what the effect was given. */
+  const recordAll = (seen: string[][]) => async (tx: Tx, fresh: readonly EventEnvelope[]) => {
+    seen.push(fresh.map((event) => event.id));
+    for (const event of fresh) await recordEffect('counter', event)(tx);
+  };
+
+  it('gives the effect only the events not handled before, once each, in the order given', async () => {
+    const [handled, a, b, c] = [anEvent(), anEvent(), anEvent(), anEvent()];
+    await uow.handleOnce('counter', handled, recordEffect('counter', handled));
+    const seen: string[][] = [];
+    const outcomes = await uow.handleEachOnce('counter', [a, handled, b, a, c], recordAll(seen));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(seen).toEqual([[a.id, b.id, c.id]]);
+    for (const event of [handled, a, b, c]) expect(await effectsOf(event)).toBe(1);
+
+    // The same batch again: nothing is fresh, the effect is not even called.
+    expect((await uow.handleEachOnce('counter', [a, b, c], recordAll(seen))).every((outcome) => outcome.status === 'fulfilled')).toBe(true);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('isolates a failing event: the others are handled, it alone fails and stays unhandled', async () => {
+    const [a, poison, c] = [anEvent(), anEvent(), anEvent()];
+    const outcomes = await uow.handleEachOnce('counter', [a, poison, c], async (tx, fresh) => {
+      for (const event of fresh) {
+        await recordEffect('counter', event)(tx);
+        if (event.id === poison.id) throw new Error('cannot apply this one');
+      }
+    });
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toContain('cannot apply this one');
+    expect([await effectsOf(a), await effectsOf(poison), await effectsOf(c)]).toEqual([1, 0, 1]);
+    expect(await countOf(w.db, 'SELECT count(*) AS n FROM widgets.inbox WHERE event_id = $1', [poison.id])).toBe(0);
+  });
+
+  it("writes each reaction with its own cause's trace", async () => {
+    const traces = ['0af7651916cd43dd8448eb211c80319c', '4bf92f3577b34da6a3ce929d0e0e4736'];
+    const causes = traces.map((trace) => anEvent(`00-${trace}-b7ad6b7169203331-01`));
+    await uow.handleEachOnce('counter', causes, async (tx, fresh) => {
+      for (const event of fresh) tx.publish(WidgetCreated, { widget_id: event.id, name: 'reaction' }, event);
+    });
+    const rows = await w.db.pool.query<{ payload: { widget_id: string }; traceparent: string }>(
+      'SELECT payload, traceparent FROM widgets.outbox WHERE payload->>\'widget_id\' = ANY($1)',
+      [causes.map((event) => event.id)],
+    );
+    const traceOf = new Map(rows.rows.map((row) => [row.payload.widget_id, row.traceparent.split('-')[1]]));
+    expect(causes.map((event) => traceOf.get(event.id))).toEqual(traces);
   });
 });

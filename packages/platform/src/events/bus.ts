@@ -6,6 +6,12 @@ export interface Subscription {
   readonly events: readonly string[];
   /** Must be idempotent (it runs through the consumer's inbox); throwing means "retry later". */
   handle(event: EventEnvelope): Promise<void>;
+  /**
+   * Optional: several events at once, in the order given (the in-process bus hands over the
+   * outbox dispatcher's whole claimed batch). Resolves with one outcome per event, in the same
+   * order, and never rejects for an event's failure. `UnitOfWork.handleEachOnce` is made for it.
+   */
+  handleBatch?(events: readonly EventEnvelope[]): Promise<PromiseSettledResult<void>[]>;
 }
 
 /**
@@ -20,9 +26,8 @@ export interface EventBus {
   /**
    * Optional, for a bus whose hand-over is a round trip (a broker): hands over several events,
    * sent in the order given, and awaits them together. Resolves with one outcome per event, in
-   * the same order, and never rejects for an event's failure; a later event may be stored even
-   * though an earlier one failed. A bus without it (the in-process one, whose handlers run
-   * inline) is given one event at a time by the outbox.
+   * the same order, and never rejects for an event's failure; a later event may be handled or
+   * stored even though an earlier one failed. A bus without it is given one event at a time.
    */
   publishBatch?(events: readonly EventEnvelope[]): Promise<PromiseSettledResult<void>[]>;
   start(): Promise<void>;

@@ -3,13 +3,23 @@ import type { Static, TSchema } from 'typebox';
 import { sql, type Transaction } from 'kysely';
 import type { EventEnvelope, EventSpec } from '@shop/contract-kit';
 import type { ModuleDatabase } from '../db/pool.ts';
-import { propagationHeaders } from '../remote/request-context.ts';
+import { contextFrom, propagationHeaders } from '../remote/request-context.ts';
 
 /** A module's transaction: its SQL, and the events it publishes, committed together. */
 export interface Tx {
   readonly db: Transaction<any>;
-  publish<S extends TSchema>(spec: EventSpec<S>, payload: Static<S>): void;
+  /**
+   * Writes an event to the outbox with this transaction. It carries the trace of the request or
+   * event being handled; a handler of several events at once names the event it reacts to
+   * (`cause`), so each reaction stays in its own cause's trace.
+   */
+  publish<S extends TSchema>(spec: EventSpec<S>, payload: Static<S>, cause?: EventEnvelope): void;
 }
+
+/** What `handleEachOnce` reports for each event it was given, in the same order. */
+export type HandleOutcome = PromiseSettledResult<void>;
+
+const HANDLED: HandleOutcome = { status: 'fulfilled', value: undefined };
 
 /**
  * Runs a module's work in one transaction and writes the events it publishes into the
@@ -48,22 +58,61 @@ export class UnitOfWork {
    */
   async handleOnce(consumer: string, event: EventEnvelope, effect: (tx: Tx) => Promise<void>): Promise<boolean> {
     return this.run(async (tx) => {
-      const inserted = await sql`
-        INSERT INTO ${sql.table(`${this.#db.schema}.inbox`)} (consumer, event_id, event_type)
-        VALUES (${consumer}, ${event.id}, ${event.type})
-        ON CONFLICT DO NOTHING`.execute(tx.db);
-      if (Number(inserted.numAffectedRows ?? 0) === 0) return false;
+      if ((await this.#firstTimes(tx.db, consumer, [event])).length === 0) return false;
       await effect(tx);
       return true;
     });
+  }
+
+  /**
+   * `handleOnce` for several events in one transaction: one inbox write and one commit for the
+   * lot, and the effect sees them all at once (`fresh`: those not handled before, in the order
+   * given), so it can do its SQL for all of them together. Under load the in-process bus hands a
+   * consumer the dispatcher's whole claimed batch, and this is what keeps the statements per event
+   * low. If the transaction fails, each event is tried again alone, so one bad event (or a
+   * deadlock with another instance's batch) never holds back the others.
+   * Never rejects for an event's failure: resolves with one outcome per event.
+   */
+  async handleEachOnce(consumer: string, events: readonly EventEnvelope[], effect: (tx: Tx, fresh: readonly EventEnvelope[]) => Promise<void>): Promise<HandleOutcome[]> {
+    try {
+      await this.run(async (tx) => {
+        const fresh = await this.#firstTimes(tx.db, consumer, events);
+        if (fresh.length > 0) await effect(tx, fresh);
+      });
+      return events.map(() => HANDLED);
+    } catch (error) {
+      if (events.length === 1) return [{ status: 'rejected', reason: error }];
+      const outcomes: HandleOutcome[] = [];
+      for (const event of events) outcomes.push(...(await this.handleEachOnce(consumer, [event], effect)));
+      return outcomes;
+    }
+  }
+
+  /** Writes the events' inbox rows; returns those that had none (each id once, in the order given). */
+  async #firstTimes(trx: Transaction<any>, consumer: string, events: readonly EventEnvelope[]): Promise<EventEnvelope[]> {
+    const { rows } = await sql<{ event_id: string }>`
+      INSERT INTO ${sql.table(`${this.#db.schema}.inbox`)} (consumer, event_id, event_type)
+      SELECT ${consumer}, event_id, event_type
+      FROM unnest(${events.map((event) => event.id)}::uuid[], ${events.map((event) => event.type)}::text[]) AS e(event_id, event_type)
+      ON CONFLICT DO NOTHING
+      RETURNING event_id`.execute(trx);
+    const firstTime = new Set(rows.map((row) => row.event_id));
+    return events.filter((event) => firstTime.delete(event.id.toLowerCase()));
   }
 
   #open(trx: Transaction<any>): { tx: Tx; pending: PendingEvent[] } {
     const pending: PendingEvent[] = [];
     const tx: Tx = {
       db: trx,
-      // The event carries the trace of the request (or event) that caused it.
-      publish: (spec, payload) => pending.push({ id: randomUUID(), type: spec.type, version: spec.version, payload, traceparent: propagationHeaders().traceparent ?? null }),
+      // The event carries the trace of what caused it: the request (or event) being handled.
+      publish: (spec, payload, cause) =>
+        pending.push({
+          id: randomUUID(),
+          type: spec.type,
+          version: spec.version,
+          payload,
+          traceparent: propagationHeaders(cause ? contextFrom(cause.id, cause.traceparent) : undefined).traceparent ?? null,
+        }),
     };
     return { tx, pending };
   }

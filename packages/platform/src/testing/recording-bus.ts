@@ -31,10 +31,25 @@ export class RecordingBus implements EventBus {
   }
 
   async publish(event: EventEnvelope): Promise<void> {
-    // Recorded before delivery: a consumer's reaction is never seen before its cause.
-    this.#published.push(event);
-    for (const listener of this.#listeners) listener(event);
+    this.#record([event]);
     await this.#inner.publish(event);
+  }
+
+  /** As the inner bus hands over a batch (the outbox dispatcher's path), or one by one if it can't. */
+  async publishBatch(events: readonly EventEnvelope[]): Promise<PromiseSettledResult<void>[]> {
+    this.#record(events);
+    if (this.#inner.publishBatch) return this.#inner.publishBatch(events);
+    const outcomes: PromiseSettledResult<void>[] = [];
+    for (const event of events) outcomes.push(await this.#inner.publish(event).then(() => ({ status: 'fulfilled', value: undefined }) as const, (reason: unknown) => ({ status: 'rejected', reason }) as const));
+    return outcomes;
+  }
+
+  // Recorded before delivery: a consumer's reaction is never seen before its cause.
+  #record(events: readonly EventEnvelope[]): void {
+    for (const event of events) {
+      this.#published.push(event);
+      for (const listener of this.#listeners) listener(event);
+    }
   }
 
   start(): Promise<void> {

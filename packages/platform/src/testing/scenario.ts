@@ -42,6 +42,15 @@ export class Scenario {
     });
   }
 
+  /**
+   * Publishes several events at once, as the outbox dispatcher hands over its claimed batch;
+   * resolves with the events and each one's delivery outcome.
+   */
+  publishBatch<S extends TSchema>(spec: EventSpec<S>, payloads: readonly Static<S>[], source = 'scenario'): Stimulus<{ events: EventEnvelope<Static<S>>[]; outcomes: PromiseSettledResult<void>[] }> {
+    const events = payloads.map((payload) => envelope(spec, payload, source));
+    return new Stimulus(this.#bus, async () => ({ events, outcomes: await this.#bus.publishBatch(events) }));
+  }
+
   /** Delivers an already published event once more, as a broker redelivery would. */
   redeliver(event: EventEnvelope): Promise<void> {
     return this.#bus.publish(event);
