@@ -1,4 +1,5 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { PageResult } from '@shop/contract-kit';
 import { fetchPage } from '@shop/platform';
 import type { Order, OrderStatus } from '@shop/orders-contract';
@@ -34,7 +35,7 @@ type Db = Kysely<OrdersTables> | Transaction<OrdersTables>;
 const asDb = (db: Kysely<any> | Transaction<any>) => db as Db;
 export type StoredOrder = Selectable<OrderRow>;
 
-export function toOrder(row: StoredOrder, items: readonly ItemRow[]): Order {
+export function toOrder(row: StoredOrder, items: readonly Pick<ItemRow, 'product_id' | 'quantity' | 'unit_price_cents'>[]): Order {
   return {
     id: row.id,
     customer_id: row.customer_id,
@@ -56,21 +57,25 @@ export interface NewOrder {
   lines: readonly PricedLine[];
 }
 
-/** Inserts the order and its items; undefined when another request took the same key first. */
+/**
+ * Inserts the order and its items in one statement (one round trip); undefined when another
+ * request took the same key first (then no item is written either).
+ */
 export async function insertOrder(tx: Transaction<any>, order: NewOrder): Promise<StoredOrder | undefined> {
-  const { lines, ...columns } = order;
-  const row = await asDb(tx)
-    .insertInto('orders.orders')
-    .values({ ...columns, status: 'pending', cancel_reason: null })
-    .onConflict((conflict) => conflict.constraint('one_order_per_key').doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (!row) return undefined;
-  await asDb(tx)
-    .insertInto('orders.order_items')
-    .values(lines.map((line, index) => ({ order_id: order.id, line: index, ...line })))
-    .execute();
-  return row;
+  const { rows } = await sql<StoredOrder>`
+    WITH o AS (
+      INSERT INTO orders.orders (id, customer_id, total_cents, idempotency_key, request_hash, status, cancel_reason)
+      VALUES (${order.id}, ${order.customer_id}, ${order.total_cents}, ${order.idempotency_key}, ${order.request_hash}, 'pending', NULL)
+      ON CONFLICT ON CONSTRAINT one_order_per_key DO NOTHING
+      RETURNING *
+    ), items AS (
+      INSERT INTO orders.order_items (order_id, line, product_id, quantity, unit_price_cents)
+      SELECT o.id, l.line - 1, l.product_id, l.quantity, l.unit_price_cents
+      FROM o, unnest(${order.lines.map((line) => line.product_id)}::uuid[], ${order.lines.map((line) => line.quantity)}::int[], ${order.lines.map((line) => line.unit_price_cents)}::int[])
+        WITH ORDINALITY AS l(product_id, quantity, unit_price_cents, line)
+    )
+    SELECT * FROM o`.execute(tx);
+  return rows[0];
 }
 
 export async function findByKey(db: Kysely<any>, customerId: string, key: string): Promise<StoredOrder | undefined> {
@@ -85,6 +90,19 @@ export async function findByKey(db: Kysely<any>, customerId: string, key: string
 export async function findOrder(db: Kysely<any> | Transaction<any>, id: string, lock = false): Promise<StoredOrder | undefined> {
   const query = asDb(db).selectFrom('orders.orders').selectAll().where('id', '=', id);
   return (lock ? query.forUpdate() : query).executeTakeFirst();
+}
+
+/** The order with its items in one statement: a read is one round trip, not two. */
+export async function findOrderWithItems(db: Kysely<any>, id: string): Promise<Order | undefined> {
+  const row = await asDb(db)
+    .selectFrom('orders.orders as o')
+    .selectAll('o')
+    .select((eb) =>
+      jsonArrayFrom(eb.selectFrom('orders.order_items as i').select(['i.product_id', 'i.quantity', 'i.unit_price_cents']).whereRef('i.order_id', '=', 'o.id').orderBy('i.line')).as('items'),
+    )
+    .where('o.id', '=', id)
+    .executeTakeFirst();
+  return row && toOrder(row, row.items);
 }
 
 export async function itemsOf(db: Kysely<any> | Transaction<any>, orderIds: readonly string[]): Promise<Map<string, ItemRow[]>> {

@@ -55,9 +55,9 @@ export class OrdersService implements OrdersApi {
   }
 
   async getOrder(id: string): Promise<Order> {
-    const row = await repo.findOrder(this.#db.kysely, id);
-    if (!row) throw notFound(id);
-    return repo.withItems(this.#db.kysely, row);
+    const order = await repo.findOrderWithItems(this.#db.kysely, id);
+    if (!order) throw notFound(id);
+    return order;
   }
 
   async listOrdersForCustomer(customerId: string, page: number): Promise<PageResult<Order>> {

@@ -62,12 +62,10 @@ export function runInEventContext<T>(event: { id: string; traceparent?: string |
   return storage.run(contextFrom(event.id, event.traceparent), work);
 }
 
-/** Every request runs in its context, and its log lines carry the trace id. */
+/** Every request runs in its context (and so its log lines carry the trace id: see createLogger). */
 export function installRequestContext(app: FastifyInstance): void {
   app.addHook('onRequest', (request, _reply, done) => {
     const header = request.headers.traceparent;
-    const context = contextFrom(request.id, typeof header === 'string' ? header : undefined);
-    request.log = request.log.child({ trace_id: context.traceId });
-    storage.run(context, done);
+    storage.run(contextFrom(request.id, typeof header === 'string' ? header : undefined), done);
   });
 }
