@@ -117,19 +117,13 @@ export class UnitOfWork {
     return { tx, pending };
   }
 
+  /** One statement for all the events, whatever their number (every order and reaction pays it). */
   async #writeOutbox(trx: Transaction<any>, events: PendingEvent[]): Promise<void> {
-    await trx
-      .insertInto(this.#table)
-      .values(
-        events.map((event) => ({
-          id: event.id,
-          event_type: event.type,
-          event_version: event.version,
-          payload: JSON.stringify(event.payload),
-          traceparent: event.traceparent,
-        })),
-      )
-      .execute();
+    await sql`
+      INSERT INTO ${sql.table(this.#table)} (id, event_type, event_version, payload, traceparent)
+      SELECT * FROM unnest(
+        ${events.map((event) => event.id)}::uuid[], ${events.map((event) => event.type)}::text[], ${events.map((event) => event.version)}::int[],
+        ${events.map((event) => JSON.stringify(event.payload))}::jsonb[], ${events.map((event) => event.traceparent)}::text[])`.execute(trx);
   }
 }
 
