@@ -107,6 +107,12 @@ describe('platform routes', () => {
       const failed = await t.call('GET', `/api/products/${randomUUID()}`, { token: t.adminToken, headers: { 'x-request-id': id } });
       expect(failed.status).toBe(404);
       expect(failed.headers.get('x-request-id')).toBe(id);
+      // Answers that no route gives: an unknown path, a path the router cannot decode.
+      for (const path of ['/no/such/path', '/api/products/%E0%A4%A']) {
+        const res = await t.call('GET', path, { token: t.adminToken, headers: { 'x-request-id': id } });
+        expect([404, 400]).toContain(res.status);
+        expect(res.headers.get('x-request-id')).toBe(id);
+      }
     });
 
     it('generates one when none is sent, a new one each time', async () => {
