@@ -1,25 +1,36 @@
 import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { APP_ARGS, appEnv, buildApp, log, openEnv, seedProducts, spawnServer, tempDir, token } from './lib.ts';
+import { readFileSync } from 'node:fs';
+import { APP_ARGS, JWT_SECRET, appEnv, buildApp, log, openEnv, seedProducts, spawnServer, tempDir, token } from './lib.ts';
 
 /**
- * `node --import tsx bench/profile.ts [dir]`: the app under the post_orders load with
- * `node --cpu-prof` (profiles land in `dir`, default .tmp/profiles), for finding where its time goes.
+ * `node --import tsx bench/profile.ts [dir]`: the app under the post_orders load (then the
+ * get_order load with PROFILE_PATH=get), printing the CPU each request cost the server process
+ * and PostgreSQL (from /proc: what was really spent, where a wall-clock profile on a busy VM
+ * charges time spent waiting in a system call to it). With `node --cpu-prof` unless
+ * PROFILE_CPU=0 (profiles land in `dir`, default .tmp/profiles).
+ *
+ * PROFILE_BASELINE=1 measures bench/baseline/server.ts the same way; PROFILE_ENV (JSON) adds
+ * settings to the app's environment; PROFILE_SECONDS sets each load's length (default 10).
  */
 const dir = process.argv[2] ?? '.tmp/profiles';
+const seconds = Number(process.env.PROFILE_SECONDS ?? 10);
+const profiling = process.env.PROFILE_CPU === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 buildApp();
-const env = await openEnv({ quick: true, duration: 10, warmup: 2, connections: 50 });
+const env = await openEnv({ quick: true, duration: seconds, warmup: 2, connections: 50 });
 try {
   const db = await env.database();
-  const app = await spawnServer(['--cpu-prof', `--cpu-prof-dir=${dir}`, ...APP_ARGS], appEnv(db.url, await tempDir(env, 'shop-prof-'), process.env.PROFILE_ENV ? JSON.parse(process.env.PROFILE_ENV) : {}));
-  const [a, b] = (await seedProducts(app.url)) as [string, string];
-  const path = process.env.PROFILE_PATH ?? 'post';
+  const server = process.env.PROFILE_BASELINE
+    ? await spawnServer([...profiling, '--import', 'tsx', 'bench/baseline/server.ts'], { DATABASE_URL: db.url, AUTH_JWT_SECRET: JWT_SECRET }, { readyPath: '/health' })
+    : await spawnServer([...profiling, ...APP_ARGS], appEnv(db.url, await tempDir(env, 'shop-prof-'), process.env.PROFILE_ENV ? JSON.parse(process.env.PROFILE_ENV) : {}));
+  const [a, b] = (await seedProducts(server.url)) as [string, string];
   const created: Array<{ id: string; token: string }> = [];
-  const post = () =>
+  const post = await cpuPerRequest(server.child.pid!, 'POST /api/orders', () =>
     autocannon({
-      url: app.url,
+      url: server.url,
       connections: 50,
-      duration: 10,
+      duration: seconds,
       requests: [
         {
           method: 'POST',
@@ -32,15 +43,50 @@ try {
           onResponse: (status, body, context) => void (status === 201 && created.push({ id: JSON.parse(body).id, token: context.token as string })),
         },
       ],
-    });
-  const result = await post();
-  log(`POST: ${result.requests.average} req/s, p50 ${result.latency.p50} ms`);
-  if (path === 'get') {
+    }),
+  );
+  log(`POST: ${post.requests.average} req/s, p50 ${post.latency.p50} ms`);
+  if (process.env.PROFILE_PATH === 'get') {
+    // The saga's backlog from the POST load would otherwise be counted against the reads.
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
     let next = 0;
-    const get = await autocannon({ url: app.url, connections: 50, duration: 10, requests: [{ method: 'GET', path: '/x', setupRequest: (request) => { const o = created[next++ % created.length]!; return { ...request, path: `/api/orders/${o.id}`, headers: { authorization: `Bearer ${o.token}` } }; } }] });
+    const get = await cpuPerRequest(server.child.pid!, 'GET /api/orders/:id', () =>
+      autocannon({
+        url: server.url,
+        connections: 50,
+        duration: seconds,
+        requests: [{ method: 'GET', path: '/x', setupRequest: (request) => { const o = created[next++ % created.length]!; return { ...request, path: `/api/orders/${o.id}`, headers: { authorization: `Bearer ${o.token}` } }; } }],
+      }),
+    );
     log(`GET: ${get.requests.average} req/s, p50 ${get.latency.p50} ms`);
   }
-  await app.stop();
+  await server.stop();
 } finally {
   await env.close();
+}
+
+/** Runs a load and prints the CPU per request of the server process and of every PostgreSQL process. */
+async function cpuPerRequest<T extends { requests: { total: number } }>(pid: number, name: string, load: () => Promise<T>): Promise<T> {
+  const before = { server: cpuTicks(pid), postgres: postgresTicks() };
+  const result = await load();
+  const perRequest = (ticks: number) => Math.round((ticks * 10_000) / result.requests.total); // 100 ticks a second → µs
+  log(`${name}: CPU per request: server ${perRequest(cpuTicks(pid) - before.server)} µs, PostgreSQL ${perRequest(postgresTicks() - before.postgres)} µs`);
+  return result;
+}
+
+/** User + system clock ticks a process has used (/proc/<pid>/stat, fields 14 and 15). */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function postgresTicks(): number {
+  const pids = execFileSync('pgrep', ['-x', 'postgres']).toString().trim().split('\n');
+  return pids.reduce((sum, pid) => {
+    try {
+      return sum + cpuTicks(Number(pid));
+    } catch {
+      return sum; // gone meanwhile
+    }
+  }, 0);
 }
