@@ -10,9 +10,9 @@ export const CONSUMER = 'inventory';
 
 /**
  * The saga steps inventory owns. Each runs once per event (inbox), in one transaction with
- * the events it publishes (outbox). Events come one at a time (over NATS) or as the outbox's
- * claimed batch (in process); either way they are applied in order, and a run of orders is
- * reserved with one statement of each kind for the lot.
+ * the events it publishes (outbox). Events come one at a time or several at once, as the bus
+ * hands them over; either way they are applied in order, and a run of orders is reserved with
+ * one statement of each kind for the lot.
  */
 export function inventorySubscriptions(uow: UnitOfWork): Subscription[] {
   return [
