@@ -24,12 +24,13 @@ export interface EventBus {
   /** Resolves once the event is safely handed over (handled in process, or stored by the broker). */
   publish(event: EventEnvelope): Promise<void>;
   /**
-   * Optional, for a bus whose hand-over is a round trip (a broker): hands over several events,
-   * sent in the order given, and awaits them together. Resolves with one outcome per event, in
-   * the same order, and never rejects for an event's failure; a later event may be handled or
-   * stored even though an earlier one failed. A bus without it is given one event at a time.
+   * Hands over several events (the outbox dispatcher's claimed batch), in the order given, and
+   * resolves with one outcome per event, in the same order; never rejects for an event's failure,
+   * and a later event may be handled or stored even though an earlier one failed. A broker sends
+   * them all before awaiting the acknowledgements; the in-process bus gives each subscriber its
+   * share at once.
    */
-  publishBatch?(events: readonly EventEnvelope[]): Promise<PromiseSettledResult<void>[]>;
+  publishBatch(events: readonly EventEnvelope[]): Promise<PromiseSettledResult<void>[]>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

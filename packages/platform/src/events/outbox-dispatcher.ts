@@ -110,7 +110,7 @@ export class OutboxDispatcher {
         ORDER BY seq
         LIMIT ${this.#options.batchSize}
         FOR UPDATE SKIP LOCKED`.execute(trx);
-      const delivered = this.#bus.publishBatch ? await this.#publishBatch(trx, rows) : await this.#publishOneByOne(trx, rows);
+      const delivered = await this.#publishBatch(trx, rows);
       if (delivered.length > 0) {
         await sql`
           UPDATE ${this.#table} SET status = 'delivered', delivered_at = now(), attempts = attempts + 1, last_error = NULL
@@ -119,20 +119,6 @@ export class OutboxDispatcher {
       }
       return rows.length;
     });
-  }
-
-  /** Each event is handed over once the one before it was. */
-  async #publishOneByOne(trx: Transaction<any>, rows: readonly OutboxRow[]): Promise<string[]> {
-    const delivered: string[] = [];
-    for (const row of rows) {
-      try {
-        await this.#bus.publish(this.#envelope(row));
-        delivered.push(row.id);
-      } catch (error) {
-        await this.#recordFailure(trx, row, error as Error);
-      }
-    }
-    return delivered;
   }
 
   /**
@@ -147,7 +133,7 @@ export class OutboxDispatcher {
    */
   async #publishBatch(trx: Transaction<any>, rows: readonly OutboxRow[]): Promise<string[]> {
     if (rows.length === 0) return [];
-    const outcomes = await this.#bus.publishBatch!(rows.map((row) => this.#envelope(row)));
+    const outcomes = await this.#bus.publishBatch(rows.map((row) => this.#envelope(row)));
     // A missing outcome is a bus bug; counting it as a failure keeps the rule safe.
     const firstFailure = rows.findIndex((_, i) => outcomes[i]?.status !== 'fulfilled');
     if (firstFailure === -1) return rows.map((row) => row.id);

@@ -35,13 +35,10 @@ export class RecordingBus implements EventBus {
     await this.#inner.publish(event);
   }
 
-  /** As the inner bus hands over a batch (the outbox dispatcher's path), or one by one if it can't. */
+  /** The outbox dispatcher's path: recorded, then handed over as the inner bus hands a batch over. */
   async publishBatch(events: readonly EventEnvelope[]): Promise<PromiseSettledResult<void>[]> {
     this.#record(events);
-    if (this.#inner.publishBatch) return this.#inner.publishBatch(events);
-    const outcomes: PromiseSettledResult<void>[] = [];
-    for (const event of events) outcomes.push(await this.#inner.publish(event).then(() => ({ status: 'fulfilled', value: undefined }) as const, (reason: unknown) => ({ status: 'rejected', reason }) as const));
-    return outcomes;
+    return this.#inner.publishBatch(events);
   }
 
   // Recorded before delivery: a consumer's reaction is never seen before its cause.
