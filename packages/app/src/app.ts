@@ -109,6 +109,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
 
     const auth = await resolveAuth(config);
     let migrated = false;
+    let draining = false;
     const exposed = config.topology.hosted.map((name) => ({ name, api: composition.local[name]!, methods: METHOD_TABLES[name] }));
     const server = await buildHttpServer({
       logger,
@@ -117,6 +118,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       apiRoutes: [...composition.routes, adminRoutes(modules), extractionRoutes({ pool: database.pool, modules: MODULE_NAMES }), topologyRoutes(config.topology, composition.switches)],
       ...(serviceSecret ? { internalRoutes: internalRoutes(exposed, new ServiceCredential(serviceSecret, 'verifier')) } : {}),
       version: VERSION,
+      draining: () => draining,
       readiness: async () => {
         try {
           await database.ping();
@@ -139,6 +141,13 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
+        // Drain first: /ready answers 503 while every request is still served, so load balancers
+        // take this replica out before its listener closes, and nobody sees a refused connection.
+        draining = true;
+        if (config.shutdownDrainMs > 0) {
+          logger.info({ drain_ms: config.shutdownDrainMs }, 'draining: /ready answers 503, still serving');
+          await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
+        }
         await server.close(); // stop accepting, finish in-flight requests
         for (const module of [...modules].reverse()) await module.stop(); // drain outboxes
         await events.stop();

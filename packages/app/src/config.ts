@@ -23,6 +23,8 @@ export interface AppConfig {
   /** Where every module lives, events between processes, and the service credential. */
   readonly topology: Topology;
   readonly shutdownTimeoutMs: number;
+  /** `SHUTDOWN_DRAIN_MS`: after SIGTERM, how long `/ready` answers 503 while every request is still served (part of the timeout). */
+  readonly shutdownDrainMs: number;
   readonly dbPoolSize: number;
   /** `DB_MODULE_ROLES`: each module connects as its own role (`auto`, `on`) or as DATABASE_URL's user (`off`). */
   readonly dbModuleRoles: ModuleRolesMode;
@@ -48,7 +50,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: read.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     modules: topology.hosted,
     topology,
-    shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    ...shutdown(read, production),
     dbPoolSize: read.integer('DB_POOL_SIZE', 10, 1, 500),
     ...moduleRoles(read, databaseUrl),
     outbox: {
@@ -59,6 +61,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     payments: paymentsConfig(read, production),
     notifications: notificationsConfig(read),
   };
+}
+
+/**
+ * SHUTDOWN_TIMEOUT_MS bounds the whole shutdown, drain included; SHUTDOWN_DRAIN_MS is the part
+ * spent answering `/ready` with 503 while still serving, so a load balancer stops sending before
+ * the listener closes. 5 s in production (at most half a shorter timeout), 0 elsewhere: a
+ * developer's Ctrl-C, or a test's SIGTERM, should not wait for a balancer that isn't there.
+ * An explicit drain must leave time to finish in-flight work within the timeout.
+ */
+function shutdown(read: EnvReader, production: boolean): Pick<AppConfig, 'shutdownTimeoutMs' | 'shutdownDrainMs'> {
+  const shutdownTimeoutMs = read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000);
+  const shutdownDrainMs = read.integer('SHUTDOWN_DRAIN_MS', production ? Math.min(5_000, Math.floor(shutdownTimeoutMs / 2)) : 0, 0, 600_000);
+  if (shutdownDrainMs > 0 && shutdownDrainMs >= shutdownTimeoutMs) {
+    throw new ConfigError(`SHUTDOWN_DRAIN_MS must be less than SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs}), which bounds the whole shutdown, drain included (got "${shutdownDrainMs}")`);
+  }
+  return { shutdownTimeoutMs, shutdownDrainMs };
 }
 
 /** DB_MODULE_ROLES and the pre-created roles; README "Database roles". */

@@ -18,6 +18,7 @@ describe('bad configuration stops the process at start with one clear line', () 
     { name: 'production without a token secret', env: { NODE_ENV: 'production', AUTH_JWT_SECRET: undefined }, names: 'AUTH_JWT_SECRET' },
     { name: 'a short token secret', env: { AUTH_JWT_SECRET: 'short' }, names: 'AUTH_JWT_SECRET' },
     { name: 'a shutdown timeout out of range', env: { SHUTDOWN_TIMEOUT_MS: '5' }, names: 'SHUTDOWN_TIMEOUT_MS' },
+    { name: 'a drain as long as the shutdown timeout', env: { SHUTDOWN_DRAIN_MS: '10000' }, names: 'SHUTDOWN_DRAIN_MS' },
   ];
 
   it.concurrent.each(cases)('$name', async ({ env, names, hides }) => {
@@ -202,5 +203,46 @@ describe('SIGTERM drains: requests under way get their answers, then the process
     ]);
     const reserved = await client.query('SELECT reserved_quantity FROM inventory.products WHERE id = $1', [product.body.id]);
     expect(reserved.rows[0].reserved_quantity).toBe(rows.length);
+  });
+});
+
+describe('SIGTERM with SHUTDOWN_DRAIN_MS: /ready answers 503 first, while every request is still served', () => {
+  let database: TestDatabase;
+  let server: ServerProcess | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(inject('pgAdminUrl'));
+  });
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+    await database?.drop();
+  });
+
+  it('drains, closing each connection after its answer, then stops listening and exits 0', { timeout: 60_000 }, async () => {
+    const drainMs = 1_500;
+    server = await startServer({ DATABASE_URL: database.url, AUTH_JWT_SECRET: TEST_SECRET, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_DRAIN_MS: String(drainMs) });
+    const url = server.url;
+    const adminToken = await signToken(TEST_SECRET, { sub: ADMIN_ID, roles: ['admin'] });
+    const before = await call(url, 'GET', '/ready');
+    expect(before.status).toBe(200);
+    expect(before.headers.get('connection')).not.toBe('close');
+
+    const signalledAt = Date.now();
+    server.child.kill('SIGTERM');
+    await eventually(() => expect(server!.logs().some((entry) => entry.msg === 'draining: /ready answers 503, still serving')).toBe(true), 5_000, 10);
+    const ready = await call(url, 'GET', '/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ code: 'service_unavailable', detail: 'shutting down' });
+    // Everything else is served as usual, each answer telling the client not to reuse the connection.
+    const created = await call(url, 'POST', '/api/products', { token: adminToken, body: { sku: 'DRAINING-1', name: 'Drain', price_cents: 100, stock_quantity: 1 } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.headers.get('connection')).toBe('close');
+    expect((await call(url, 'GET', `/api/products/${created.body.id}`, { token: adminToken })).status).toBe(200);
+    expect(server.child.exitCode).toBeNull();
+
+    const exit = await server.exited;
+    expect(exit, server.stdout() + server.stderr()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(drainMs);
+    expect(server.stderr()).toBe('');
   });
 });

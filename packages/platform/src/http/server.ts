@@ -21,6 +21,12 @@ export interface HttpServerOptions {
   readonly internalRoutes?: FastifyPluginAsync;
   /** Whether this process can serve: database reachable, migrations applied. */
   readonly readiness: () => Promise<{ ready: boolean; detail?: string }>;
+  /**
+   * True once the process is shutting down: `/ready` answers 503 so load balancers stop sending,
+   * every other request is still served, and each response says `Connection: close` so no
+   * client keeps (and later reuses) a connection the process is about to close.
+   */
+  readonly draining?: () => boolean;
   readonly version: string;
 }
 
@@ -43,6 +49,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // At close, idle keep-alive connections are closed at once (busy ones after their response).
+    forceCloseConnections: 'idle',
     // Errors the router raises before any route runs (a path parameter over 100 characters, bad
     // percent-encoding) would otherwise leave as Fastify's own JSON, not problem+json.
     // Hooks do not run for them, so the request id is set here too.
@@ -57,6 +65,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   installProblemHandling(app);
   installRequestContext(app);
   installRequestTelemetry(app, options.telemetry);
+  if (options.draining) installDraining(app, options.draining);
 
   await app.register(swagger, {
     openapi: {
@@ -75,6 +84,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
+    if (options.draining?.()) return sendProblem(reply, new ModuleError(PlatformErrors.unavailable, 'shutting down'));
     const { ready, detail } = await options.readiness();
     if (ready) return { status: 'ready' };
     return sendProblem(reply, new ModuleError(PlatformErrors.unavailable, detail ?? 'not ready'));
@@ -95,6 +105,14 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   );
   if (options.internalRoutes) await app.register(options.internalRoutes, { prefix: '/internal' });
   return app;
+}
+
+/** While draining, every response closes its connection: the client opens a fresh one (to a replica that stays) next time. */
+function installDraining(app: FastifyInstance, draining: () => boolean): void {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (draining() && request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
+    done(null, payload);
+  });
 }
 
 /**
