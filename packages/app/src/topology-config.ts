@@ -1,4 +1,4 @@
-import { ConfigError, type EnvReader } from '@shop/platform/bootstrap';
+import { ConfigError, EnvReader } from '@shop/platform/bootstrap';
 
 export const MODULE_NAMES = ['orders', 'inventory', 'payments', 'notifications'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
@@ -8,9 +8,12 @@ export interface ModulePlacement {
   readonly name: ModuleName;
   /** Hosted here (its tables, handlers and outbox run in this process). */
   readonly hosted: boolean;
-  /** `<MODULE>_URL`: where it runs elsewhere (required when not hosted; a remote copy when hosted). */
+  /**
+   * `<MODULE>_URL`: where it runs elsewhere (required when not hosted; a remote copy when hosted).
+   * One address, or several comma-separated (replicas without a balancer): calls are spread over them.
+   */
   readonly url: string | undefined;
-  /** `<MODULE>_SHADOW_URL`: a copy that also receives this process's reads, for comparison only. */
+  /** `<MODULE>_SHADOW_URL`: a copy that also receives this process's reads, for comparison only (one address or several, as `url`). */
   readonly shadowUrl: string | undefined;
   /** `<MODULE>_REMOTE_PERCENT`: share of calls sent to the remote copy at start (changeable at run time). */
   readonly remotePercent: number;
@@ -65,8 +68,8 @@ export function topologyConfig(read: EnvReader): Topology {
 }
 
 function placementOf(read: EnvReader, name: ModuleName, hosted: boolean): ModulePlacement {
-  const url = read.url(envName(name, 'URL'), ['http:', 'https:'])?.toString().replace(/\/$/, '');
-  const shadowUrl = read.url(envName(name, 'SHADOW_URL'), ['http:', 'https:'])?.toString().replace(/\/$/, '');
+  const url = addresses(read, envName(name, 'URL'));
+  const shadowUrl = addresses(read, envName(name, 'SHADOW_URL'));
   const remotePercent = read.integer(envName(name, 'REMOTE_PERCENT'), 0, 0, 100);
   if (!hosted && shadowUrl) throw new ConfigError(`${envName(name, 'SHADOW_URL')} needs ${name} hosted here (MODULES): only a local module can be compared with a copy`);
   if (!hosted && read.raw(envName(name, 'REMOTE_PERCENT')) !== undefined) {
@@ -74,4 +77,14 @@ function placementOf(read: EnvReader, name: ModuleName, hosted: boolean): Module
   }
   if (hosted && remotePercent > 0 && !url) throw new ConfigError(`${envName(name, 'REMOTE_PERCENT')} needs ${envName(name, 'URL')}: where the remote copy of ${name} runs`);
   return { name, hosted, url, shadowUrl, remotePercent };
+}
+
+/** One http(s) URL or several, comma-separated: each checked like a single one; kept as one normalised list (`a,b`). */
+function addresses(read: EnvReader, variable: string): string | undefined {
+  const raw = read.raw(variable);
+  if (raw === undefined) return undefined;
+  const entries = raw.split(',').map((entry) => entry.trim());
+  if (entries.some((entry) => entry === '')) throw new ConfigError(`${variable} has an empty entry in its comma-separated list (got "${raw}")`);
+  // Each entry through the same reader as a single URL: the same one-line error, naming the variable.
+  return entries.map((entry) => new EnvReader({ [variable]: entry }).url(variable, ['http:', 'https:'])!.toString().replace(/\/$/, '')).join(',');
 }

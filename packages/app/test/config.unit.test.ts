@@ -42,6 +42,7 @@ describe('loadConfig defaults', () => {
         ),
       },
       shutdownTimeoutMs: 10_000,
+      shutdownDrainMs: 0,
       dbPoolSize: 10,
       dbModuleRoles: 'auto',
       moduleDatabaseUrls: {},
@@ -89,6 +90,14 @@ describe('loadConfig defaults', () => {
     });
   });
 
+  it('drains for 5 s before a production shutdown (at most half a shorter timeout), not at all elsewhere, unless told', () => {
+    const production = { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, PAYMENT_PROVIDER: 'test' };
+    expect(loadConfig(production).shutdownDrainMs).toBe(5_000);
+    expect(loadConfig({ ...production, SHUTDOWN_TIMEOUT_MS: '4000' }).shutdownDrainMs).toBe(2_000);
+    expect(loadConfig({ ...production, SHUTDOWN_DRAIN_MS: '0' }).shutdownDrainMs).toBe(0);
+    expect(loadConfig({ SHUTDOWN_DRAIN_MS: '2500' }).shutdownDrainMs).toBe(2_500);
+  });
+
   it('uses the test payment provider in production only when told to', () => {
     expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, PAYMENT_PROVIDER: 'test' }).payments.provider).toEqual({ kind: 'test' });
   });
@@ -130,6 +139,13 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['NATS_STREAM', { NATS_STREAM: 'a.b' }],
     ['NATS_SUBJECT_PREFIX', { NATS_SUBJECT_PREFIX: 'shop.>' }],
     ['DB_POOL_SIZE', { DB_POOL_SIZE: '0' }],
+    ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '-1' }],
+    ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '5s' }],
+    ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '10000' }],
+    ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '3000', SHUTDOWN_TIMEOUT_MS: '2000' }],
+    ['ORDERS_URL', { ORDERS_URL: 'http://o1:8080,ftp://o2' }],
+    ['ORDERS_URL', { ORDERS_URL: 'http://o1:8080,,http://o2:8080' }],
+    ['ORDERS_SHADOW_URL', { ORDERS_SHADOW_URL: 'http://s1:8080,not a url', SERVICE_SECRET: SECRET }],
     ['DB_MODULE_ROLES', { DB_MODULE_ROLES: 'yes' }],
     ['ORDERS_DATABASE_URL', { ORDERS_DATABASE_URL: 'postgres://shop_orders:pw@db/shop' }],
     ['ORDERS_DATABASE_URL', { DATABASE_URL: 'postgres://owner@db/shop', ORDERS_DATABASE_URL: 'http://db/shop' }],
@@ -177,6 +193,16 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
   it('reads a dark launch and a traffic switch of a hosted module', () => {
     const { topology } = loadConfig({ ORDERS_URL: 'http://orders-2:8080', ORDERS_REMOTE_PERCENT: '5', ORDERS_SHADOW_URL: 'http://orders-3:8080', NATS_URL: 'nats://n:4222', SERVICE_SECRET: SECRET });
     expect(topology.modules.orders).toEqual({ name: 'orders', hosted: true, url: 'http://orders-2:8080', shadowUrl: 'http://orders-3:8080', remotePercent: 5 });
+  });
+
+  it('reads several addresses for a module, each checked, as one comma-separated list', () => {
+    const { topology } = loadConfig({
+      MODULES: 'inventory,payments,notifications',
+      ORDERS_URL: 'http://orders-1:8080/, http://orders-2:8080',
+      NATS_URL: 'nats://n:4222',
+      SERVICE_SECRET: SECRET,
+    });
+    expect(topology.modules.orders.url).toBe('http://orders-1:8080,http://orders-2:8080');
   });
 
   it('names the module hosted nowhere', () => {

@@ -79,7 +79,7 @@ describe('a module in another process, through RemoteModule', () => {
     for (const close of cleanup.splice(0).reverse()) await close();
   });
 
-  const client = (url: string, options: Partial<ConstructorParameters<typeof RemoteModule>[0]> = {}) => {
+  const client = (url: string | readonly string[], options: Partial<ConstructorParameters<typeof RemoteModule>[0]> = {}) => {
     const remote = new RemoteModule({ module: 'catalog', url, credential: new ServiceCredential(SERVICE_SECRET, 'caller'), logger: memoryLogger().logger, ...options });
     cleanup.push(() => remote.close());
     return remoteApi<CatalogApi>(remote, CatalogMethods);
@@ -150,6 +150,46 @@ describe('a module in another process, through RemoteModule', () => {
     const remote = client(hung.url, { attempts: 1, breakAfter: 3, timeoutMs: 100, halfOpenAfterMs: 60_000 });
     for (let i = 0; i < 3; i += 1) expect((await errorOf(remote.getItem('i1')))?.detail).toMatch(/did not answer in time/);
     expect((await errorOf(remote.getItem('i1')))?.detail).toMatch(/circuit is open/);
+  });
+
+  it('spreads calls over several addresses in turn (comma-separated, as <MODULE>_URL gives them)', async () => {
+    const [one, two] = [new FakeCatalog(ITEMS), new FakeCatalog(ITEMS)];
+    const first = await host(one);
+    const second = await host(two);
+    cleanup.push(() => first.app.close(), () => second.app.close());
+    const remote = client(`${first.url},${second.url}`);
+    for (let i = 0; i < 6; i += 1) await remote.getItem('i1');
+    expect([one.calls.length, two.calls.length]).toEqual([3, 3]);
+  });
+
+  it('retries a safe call on the next address, never a write; a dead address only opens its own circuit', async () => {
+    const catalog = new FakeCatalog(ITEMS);
+    const good = await host(catalog);
+    const broken = await dropper();
+    cleanup.push(() => good.app.close(), () => new Promise((resolve) => broken.server.close(resolve)));
+    const remote = client([broken.url, good.url], { breakAfter: 3, halfOpenAfterMs: 60_000 });
+
+    // A read and an idempotent write, each first sent to the dead address, are answered by the live one.
+    expect(await remote.getItem('i1')).toMatchObject({ id: 'i1' });
+    expect(await remote.archiveItem('i2')).toMatchObject({ tags: expect.arrayContaining(['archived']) });
+    expect(broken.connections()).toBe(2);
+    // A write is never repeated: the one whose turn is the dead address fails, after one try.
+    expect((await errorOf(remote.renameItem('i1', 'lost')))?.code).toBe('module_unavailable');
+    expect(broken.connections()).toBe(3);
+    // Three failures opened the dead address's circuit, and only its: everything now goes to the live one.
+    for (let i = 0; i < 4; i += 1) expect(await remote.renameItem('i1', `n${i}`)).toMatchObject({ name: `n${i}` });
+    expect(broken.connections()).toBe(3);
+    expect(catalog.calls.filter((call) => call.method === 'renameItem')).toHaveLength(4);
+  });
+
+  it('fails fast only once every address is open', async () => {
+    const [a, b] = [await dropper(), await dropper()];
+    cleanup.push(() => new Promise((resolve) => a.server.close(resolve)), () => new Promise((resolve) => b.server.close(resolve)));
+    const remote = client([a.url, b.url], { attempts: 1, breakAfter: 1, halfOpenAfterMs: 60_000 });
+    expect((await errorOf(remote.getItem('i1')))?.detail).toMatch(/no answer/);
+    expect((await errorOf(remote.getItem('i1')))?.detail).toMatch(/no answer/);
+    expect((await errorOf(remote.getItem('i1')))?.detail).toMatch(/circuit is open/);
+    expect([a.connections(), b.connections()]).toEqual([1, 1]);
   });
 
   it('fails fast with module_unavailable while the host is down, and recovers by itself when it returns', async () => {
