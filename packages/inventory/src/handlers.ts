@@ -13,6 +13,11 @@ export const CONSUMER = 'inventory';
  * the events it publishes (outbox). Events come one at a time or several at once, as the bus
  * hands them over; either way they are applied in order, and a run of orders is reserved with
  * one statement of each kind for the lot.
+ *
+ * Every event is about one order, and the transaction locks its orders first: a reservation
+ * and a release of the same order (two replicas, one handling its creation and the other its
+ * cancellation) take turns, so the release always sees the reservation, or the reservation
+ * sees the order closed. Without it both could miss each other and the stock stay held.
  */
 export function inventorySubscriptions(uow: UnitOfWork): Subscription[] {
   return [
@@ -20,8 +25,13 @@ export function inventorySubscriptions(uow: UnitOfWork): Subscription[] {
       consumer: CONSUMER,
       events: [OrderCreated.type, OrderCancelled.type, OrderShipped.type],
       effect: apply,
+      serializeOn: { entity: 'order', idOf: orderIdOf },
     }),
   ];
+}
+
+function orderIdOf(event: EventEnvelope): string {
+  return (event.payload as { order_id: string }).order_id;
 }
 
 async function apply(tx: Tx, events: readonly EventEnvelope[]): Promise<void> {

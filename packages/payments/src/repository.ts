@@ -71,14 +71,6 @@ export async function listForOrder(db: Kysely<any>, orderId: string): Promise<St
   return asDb(db).selectFrom('payments.payments').selectAll().where('order_id', '=', orderId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
 }
 
-/**
- * Serializes, per order, the transactions that decide about refunds (a capture settling, the
- * order's cancellation): whichever commits second sees the other, so no refund is lost.
- */
-export async function lockOrder(tx: Transaction<any>, orderId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtext(${`payments:order:${orderId}`}))`.execute(tx);
-}
-
 export async function markOrderClosed(tx: Transaction<any>, orderId: string): Promise<void> {
   await asDb(tx).insertInto('payments.closed_orders').values({ order_id: orderId }).onConflict((c) => c.doNothing()).execute();
 }

@@ -38,6 +38,8 @@ export class PaymentsService implements PaymentsApi {
     assertPayable(order);
     const inserted = await this.#uow.run(async (tx) => {
       // Its cancellation already reached us (orders' answer was a moment old): take no money.
+      // Locked, so a cancellation being handled right now is either seen here or sees this payment.
+      await tx.lock('order', [orderId]);
       if (await repo.isOrderClosed(tx.db, orderId)) throw notPayable(`order ${orderId} is cancelled`, { current_status: 'cancelled' });
       return repo.insertPending(tx.db, {
         id: randomUUID(),

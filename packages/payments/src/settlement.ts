@@ -60,7 +60,7 @@ export class Settlement {
    * once the transaction has committed.
    */
   async closeOrder(tx: Tx, orderId: string): Promise<repo.StoredPayment[]> {
-    await repo.lockOrder(tx.db, orderId);
+    await tx.lock('order', [orderId]);
     await repo.markOrderClosed(tx.db, orderId);
     return repo.requestRefund(tx.db, { order_id: orderId });
   }
@@ -80,7 +80,7 @@ export class Settlement {
   /** pending → captured|failed, with its event; a capture for an order closed meanwhile is refunded. */
   async #settle(payment: repo.StoredPayment, result: ChargeResult): Promise<repo.StoredPayment> {
     const { settled, refundNow } = await this.#uow.run(async (tx) => {
-      await repo.lockOrder(tx.db, payment.order_id);
+      await tx.lock('order', [payment.order_id]);
       const outcome =
         result.status === 'captured'
           ? { status: 'captured' as const, provider_ref: result.ref, failure_reason: null }

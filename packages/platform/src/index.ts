@@ -8,7 +8,8 @@ export { migrateModule, isMigrated, quoteIdent, type ModuleMigrations, type Migr
 export { moduleRoleName, type ModuleRolesMode, type ModuleRoleGrant } from './db/roles.ts';
 export type { EventBus, Subscription } from './events/bus.ts';
 export { InProcessBus } from './events/in-process-bus.ts';
-export { UnitOfWork, type HandleOutcome, type Tx } from './events/unit-of-work.ts';
+export { UnitOfWork, type HandleOutcome, type SerializeOn, type Tx } from './events/unit-of-work.ts';
+export { lockEntities } from './events/entity-lock.ts';
 export { inboxSubscription } from './events/inbox-subscription.ts';
 export { OutboxDispatcher, type OutboxOptions, type OutboxRow } from './events/outbox-dispatcher.ts';
 export { Telemetry } from './telemetry/metrics.ts';
@@ -23,6 +24,7 @@ export { sendProblem, problemOf, PROBLEM_TYPE_BASE, type Problem } from './http/
 export { sendPage, idempotencyKeyOf } from './http/routes.ts';
 export { fingerprint } from './fingerprint.ts';
 export { ServiceCredential } from './remote/service-auth.ts';
+export { callingModule, handedTo } from './remote/calling-module.ts';
 export { RemoteModule, type RemoteModuleOptions } from './remote/remote-module.ts';
 export { remoteApi } from './remote/remote-api.ts';
 export { internalRoutes, type ExposedModule } from './remote/rpc-routes.ts';

@@ -4,6 +4,7 @@ import { sql, type Transaction } from 'kysely';
 import type { EventEnvelope, EventSpec } from '@shop/contract-kit';
 import type { ModuleDatabase } from '../db/pool.ts';
 import { contextFrom, propagationHeaders } from '../remote/request-context.ts';
+import { lockEntities } from './entity-lock.ts';
 
 /** A module's transaction: its SQL, and the events it publishes, committed together. */
 export interface Tx {
@@ -14,6 +15,21 @@ export interface Tx {
    * (`cause`), so each reaction stays in its own cause's trace.
    */
   publish<S extends TSchema>(spec: EventSpec<S>, payload: Static<S>, cause?: EventEnvelope): void;
+  /**
+   * Waits until no other transaction of this module holds any of these entities (`entity` names
+   * their kind, e.g. `order`), and holds them until this one ends: call it before reading the
+   * state a decision rests on, when another transaction (another replica) may be changing it.
+   * See `lockEntities`.
+   */
+  lock(entity: string, ids: readonly string[]): Promise<void>;
+  /** Runs `work` once this transaction has committed (never if it rolls back): calls to the outside world. */
+  afterCommit(work: () => void): void;
+}
+
+/** Which entity an event is about, for consumers whose decisions must not race (`lock`). */
+export interface SerializeOn {
+  readonly entity: string;
+  readonly idOf: (event: EventEnvelope) => string;
 }
 
 /** What `handleEachOnce` reports for each event it was given, in the same order. */
@@ -40,14 +56,17 @@ export class UnitOfWork {
 
   async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     let published = 0;
+    let committed: Array<() => void> = [];
     const result = await this.#db.kysely.transaction().execute(async (trx) => {
-      const { tx, pending } = this.#open(trx);
+      const { tx, pending, afterCommit } = this.#open(trx);
       const value = await work(tx);
       published = pending.length;
       if (published > 0) await this.#writeOutbox(trx, pending);
+      committed = afterCommit;
       return value;
     });
     if (published > 0) this.#afterCommit();
+    for (const work of committed) work();
     return result;
   }
 
@@ -73,9 +92,16 @@ export class UnitOfWork {
    * deadlock with another instance's batch) never holds back the others.
    * Never rejects for an event's failure: resolves with one outcome per event.
    */
-  async handleEachOnce(consumer: string, events: readonly EventEnvelope[], effect: (tx: Tx, fresh: readonly EventEnvelope[]) => Promise<void>): Promise<HandleOutcome[]> {
+  async handleEachOnce(
+    consumer: string,
+    events: readonly EventEnvelope[],
+    effect: (tx: Tx, fresh: readonly EventEnvelope[]) => Promise<void>,
+    serializeOn?: SerializeOn,
+  ): Promise<HandleOutcome[]> {
     try {
       await this.run(async (tx) => {
+        // Before the inbox: the entities first, then everything else, in every transaction.
+        if (serializeOn) await tx.lock(serializeOn.entity, events.map(serializeOn.idOf));
         const fresh = await this.#firstTimes(tx.db, consumer, events);
         if (fresh.length > 0) await effect(tx, fresh);
       });
@@ -83,7 +109,7 @@ export class UnitOfWork {
     } catch (error) {
       if (events.length === 1) return [{ status: 'rejected', reason: error }];
       const outcomes: HandleOutcome[] = [];
-      for (const event of events) outcomes.push(...(await this.handleEachOnce(consumer, [event], effect)));
+      for (const event of events) outcomes.push(...(await this.handleEachOnce(consumer, [event], effect, serializeOn)));
       return outcomes;
     }
   }
@@ -100,8 +126,9 @@ export class UnitOfWork {
     return events.filter((event) => firstTime.delete(event.id.toLowerCase()));
   }
 
-  #open(trx: Transaction<any>): { tx: Tx; pending: PendingEvent[] } {
+  #open(trx: Transaction<any>): { tx: Tx; pending: PendingEvent[]; afterCommit: Array<() => void> } {
     const pending: PendingEvent[] = [];
+    const afterCommit: Array<() => void> = [];
     const tx: Tx = {
       db: trx,
       // The event carries the trace of what caused it: the request (or event) being handled.
@@ -113,8 +140,10 @@ export class UnitOfWork {
           payload,
           traceparent: propagationHeaders(cause ? contextFrom(cause.id, cause.traceparent) : undefined).traceparent ?? null,
         }),
+      lock: (entity, ids) => lockEntities(trx, `${this.#db.schema}:${entity}`, ids),
+      afterCommit: (work) => afterCommit.push(work),
     };
-    return { tx, pending };
+    return { tx, pending, afterCommit };
   }
 
   /** One statement for all the events, whatever their number (every order and reaction pays it). */
