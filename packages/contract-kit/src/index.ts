@@ -3,4 +3,4 @@ export type { EventEnvelope, EventSpec } from './events.ts';
 export { defineEvent } from './events.ts';
 export { IDEMPOTENCY_KEY_RULE, IdempotencyKey, FreeText, Uuid } from './schemas.ts';
 export { PAGE_SIZE, PageQuery, type PageResult } from './pagination.ts';
-export type { MethodKind, MethodTable } from './methods.ts';
+export { EDGE, type AccessTable, type MethodAccess, type MethodKind, type MethodTable } from './methods.ts';

@@ -1,5 +1,7 @@
-import type { MethodTable } from '@shop/contract-kit';
+import { Type } from 'typebox';
+import { EDGE, Uuid, type AccessTable, type MethodTable } from '@shop/contract-kit';
 import type { InventoryApi } from './api.ts';
+import { AdjustStockInput, CreateProductInput } from './dto.ts';
 
 /** What each InventoryApi method does to state: what may be retried and shadowed. */
 export const InventoryMethods = {
@@ -10,3 +12,22 @@ export const InventoryMethods = {
   adjustStock: 'write',
   listReservations: 'read',
 } as const satisfies MethodTable<InventoryApi>;
+
+/** The edge keys a product by admin and key (`<admin>:<key>`), so it is longer than a client's key. */
+const CreateProductOptions = Type.Object(
+  { idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) },
+  { additionalProperties: false },
+);
+
+/**
+ * Who may call each InventoryApi method from another process, and its argument schemas. The
+ * edge serves inventory's routes; orders reads prices, notifications product names.
+ */
+export const InventoryAccess = {
+  createProduct: { callers: [EDGE], args: [CreateProductInput, Type.Optional(CreateProductOptions)] },
+  getProduct: { callers: [EDGE], args: [Uuid] },
+  getProducts: { callers: ['orders', 'notifications'], args: [Type.Array(Uuid, { maxItems: 1_000 })] },
+  listProducts: { callers: [EDGE], args: [Type.Integer({ minimum: 0 })] },
+  adjustStock: { callers: [EDGE], args: [Uuid, AdjustStockInput] },
+  listReservations: { callers: [EDGE], args: [Uuid] },
+} as const satisfies AccessTable<InventoryApi>;

@@ -1,5 +1,7 @@
-import type { MethodTable } from '@shop/contract-kit';
+import { Type } from 'typebox';
+import { EDGE, Uuid, type AccessTable, type MethodTable } from '@shop/contract-kit';
 import type { NotificationsApi } from './api.ts';
+import { SetContactBody } from './dto.ts';
 
 /** What each NotificationsApi method does to state: what may be retried and shadowed. */
 export const NotificationsMethods = {
@@ -8,3 +10,11 @@ export const NotificationsMethods = {
   getPushPublicKey: 'read',
   listNotifications: 'read',
 } as const satisfies MethodTable<NotificationsApi>;
+
+/** Who may call each NotificationsApi method from another process (the edge, for notifications' routes), and its argument schemas. */
+export const NotificationsAccess = {
+  setContact: { callers: [EDGE], args: [Uuid, SetContactBody] },
+  getContact: { callers: [EDGE], args: [Uuid] },
+  getPushPublicKey: { callers: [EDGE], args: [] },
+  listNotifications: { callers: [EDGE], args: [Uuid, Type.Integer({ minimum: 0 })] },
+} as const satisfies AccessTable<NotificationsApi>;

@@ -1,5 +1,7 @@
-import type { MethodTable } from '@shop/contract-kit';
+import { Type } from 'typebox';
+import { EDGE, IdempotencyKey, Uuid, type AccessTable, type MethodTable } from '@shop/contract-kit';
 import type { PaymentsApi } from './api.ts';
+import { PaymentMethod } from './dto.ts';
 
 /** What each PaymentsApi method does to state: what may be retried and shadowed. */
 export const PaymentsMethods = {
@@ -7,3 +9,16 @@ export const PaymentsMethods = {
   getPayment: 'read',
   listPaymentsForOrder: 'read',
 } as const satisfies MethodTable<PaymentsApi>;
+
+/** `processPayment`'s command: the checked body of `POST /api/payments`, with the key settled. */
+const ProcessPaymentCommand = Type.Object(
+  { order_id: Uuid, payment_method: PaymentMethod, idempotency_key: IdempotencyKey },
+  { additionalProperties: false },
+);
+
+/** Who may call each PaymentsApi method from another process (the edge, for payments' routes), and its argument schemas. */
+export const PaymentsAccess = {
+  processPayment: { callers: [EDGE], args: [ProcessPaymentCommand] },
+  getPayment: { callers: [EDGE], args: [Uuid] },
+  listPaymentsForOrder: { callers: [EDGE], args: [Uuid] },
+} as const satisfies AccessTable<PaymentsApi>;
