@@ -23,7 +23,7 @@ import {
   type ModuleMigrations,
 } from '@shop/platform';
 import { adminRoutes } from './admin.ts';
-import { METHOD_TABLES, compose, type ModuleApis } from './composition.ts';
+import { ACCESS_TABLES, METHOD_TABLES, compose, type ModuleApis } from './composition.ts';
 import type { AppConfig } from './config.ts';
 import { resolveAuth, resolveVapidKeys, writeDevTokens, type DevTokens } from './credentials.ts';
 import { extractionRoutes } from './extraction/routes.ts';
@@ -110,7 +110,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     const auth = await resolveAuth(config);
     let migrated = false;
     let draining = false;
-    const exposed = config.topology.hosted.map((name) => ({ name, api: composition.local[name]!, methods: METHOD_TABLES[name] }));
+    const exposed = config.topology.hosted.map((name) => ({ name, api: composition.local[name]!, methods: METHOD_TABLES[name], access: ACCESS_TABLES[name] }));
     const server = await buildHttpServer({
       logger,
       telemetry,

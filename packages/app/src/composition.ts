@@ -1,18 +1,19 @@
 import type { Agent } from 'node:https';
 import type { FastifyPluginAsync } from 'fastify';
-import type { MethodTable } from '@shop/contract-kit';
+import { EDGE, type AccessTable, type MethodTable } from '@shop/contract-kit';
 import { createInventoryModule, createInventoryClient, inventoryRoutes } from '@shop/inventory';
-import { InventoryMethods, type InventoryApi } from '@shop/inventory-contract';
+import { InventoryAccess, InventoryMethods, type InventoryApi } from '@shop/inventory-contract';
 import { createNotificationsModule, createNotificationsClient, notificationsRoutes } from '@shop/notifications';
-import { NotificationsMethods, type NotificationsApi } from '@shop/notifications-contract';
+import { NotificationsAccess, NotificationsMethods, type NotificationsApi } from '@shop/notifications-contract';
 import { createOrdersModule, createOrdersClient, ordersRoutes } from '@shop/orders';
-import { OrdersMethods, type OrdersApi } from '@shop/orders-contract';
+import { OrdersAccess, OrdersMethods, type OrdersApi } from '@shop/orders-contract';
 import { createPaymentProvider, createPaymentsClient, createPaymentsModule, paymentsRoutes } from '@shop/payments';
-import { PaymentsMethods, type PaymentsApi } from '@shop/payments-contract';
+import { PaymentsAccess, PaymentsMethods, type PaymentsApi } from '@shop/payments-contract';
 import {
   RemoteModule,
   RemotePercent,
   ServiceCredential,
+  handedTo,
   shadowApi,
   splitApi,
   type EventBus,
@@ -39,6 +40,14 @@ export const METHOD_TABLES: { readonly [M in ModuleName]: MethodTable<ModuleApis
   inventory: InventoryMethods,
   payments: PaymentsMethods,
   notifications: NotificationsMethods,
+};
+
+/** Who may call each module's methods from another process, and their argument schemas (served by `/internal`). */
+export const ACCESS_TABLES: { readonly [M in ModuleName]: AccessTable<ModuleApis[M]> } = {
+  orders: OrdersAccess,
+  inventory: InventoryAccess,
+  payments: PaymentsAccess,
+  notifications: NotificationsAccess,
 };
 
 /** What the composition root built: hosted modules, every interface, public routes, switches. */
@@ -74,15 +83,25 @@ export interface CompositionDeps {
  * Each interface is handed over wrapped with its receiver's name (`telemetry.traffic`), so
  * synchronous calls between modules are counted by caller, callee and method: a module for
  * the interfaces a module receives (its routes included), `http` for a module's own routes,
- * `remote:<process>` for calls arriving over `/internal`. The extraction report reads them.
+ * `remote:<module>` for calls arriving over `/internal`. The extraction report reads them.
+ *
+ * When any module is reached over HTTP, each interface is also handed over as its receiver's
+ * (`handedTo`): an internal call is signed as the module making it, or as `edge` for the public
+ * routes, and the callee's contract decides whether that caller may make it.
  */
 export function compose(deps: CompositionDeps): Composition {
   const { config, logger, telemetry } = deps;
   const { traffic } = telemetry;
   const placement = config.topology.modules;
   /** `api` (module `callee`'s interface) as handed to `caller`. */
-  const handTo = <Api extends object>(caller: string, callee: ModuleName, api: Api): Api => traffic.fromCaller(caller, callee, api, placement[callee].hosted);
-  const credential = config.topology.serviceSecret ? new ServiceCredential(config.topology.serviceSecret, config.topology.hosted.join('+') || 'none') : undefined;
+  // Only a process that calls out needs to know who is calling: the monolith pays nothing.
+  const callsOut = Object.values(placement).some((where: ModulePlacement) => !where.hosted || where.url || where.shadowUrl);
+  const handTo = <Api extends object>(caller: string, callee: ModuleName, api: Api): Api => {
+    const counted = traffic.fromCaller(caller, callee, api, placement[callee].hosted);
+    return callsOut ? handedTo(caller === 'http' ? EDGE : caller, counted) : counted;
+  };
+  // No default caller: a call out that no hand-over names fails here rather than unnamed there.
+  const credential = config.topology.serviceSecret ? new ServiceCredential(config.topology.serviceSecret) : undefined;
   const remotes: RemoteModule[] = [];
   const hosted: ModuleInstance[] = [];
   const local: Partial<ModuleApis> = {};

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ModuleError } from '@shop/contract-kit';
+import { EDGE, ModuleError, type AccessTable, type MethodAccess } from '@shop/contract-kit';
 import { createInventoryClient } from '@shop/inventory';
 import { inventoryContractSuite } from '@shop/inventory/contract-suite';
 import { createNotificationsClient } from '@shop/notifications';
@@ -9,9 +9,9 @@ import { checkOrderNotFound, ordersContractSuite } from '@shop/orders/contract-s
 import type { OrdersApi } from '@shop/orders-contract';
 import { createPaymentsClient } from '@shop/payments';
 import { paymentsContractSuite } from '@shop/payments/contract-suite';
-import { PlatformErrors, RemoteModule, ServiceCredential, createLogger } from '@shop/platform';
+import { PlatformErrors, RemoteModule, ServiceCredential, createLogger, handedTo } from '@shop/platform';
 import { createTestDatabase, type ContractTarget, type TestDatabase } from '@shop/platform/testing';
-import type { ModuleApis } from '../src/composition.ts';
+import { ACCESS_TABLES, type ModuleApis } from '../src/composition.ts';
 import { TEST_SECRET, startTestApp, type TestApp } from './harness.ts';
 import { startServer, type ServerProcess } from './process.ts';
 
@@ -55,18 +55,20 @@ beforeAll(async () => {
   local = app;
   server = remote;
   localTarget = { apis: app.app.apis };
-  const credential = new ServiceCredential(SECRET, 'contract-test');
+  // No default caller: every call is signed as the module the contract allows to make it.
+  const credential = new ServiceCredential(SECRET);
   const at = (module: keyof ModuleApis) => {
     const connection = new RemoteModule({ module, url: remote.url, credential, logger });
     remotes.push(connection);
     return connection;
   };
   remoteTarget = {
+    remote: true,
     apis: {
-      orders: createOrdersClient(at('orders')),
-      inventory: createInventoryClient(at('inventory')),
-      payments: createPaymentsClient(at('payments')),
-      notifications: createNotificationsClient(at('notifications')),
+      orders: asAllowedCaller(createOrdersClient(at('orders')), ACCESS_TABLES.orders),
+      inventory: asAllowedCaller(createInventoryClient(at('inventory')), ACCESS_TABLES.inventory),
+      payments: asAllowedCaller(createPaymentsClient(at('payments')), ACCESS_TABLES.payments),
+      notifications: asAllowedCaller(createNotificationsClient(at('notifications')), ACCESS_TABLES.notifications),
     },
   };
 });
@@ -83,6 +85,18 @@ const targets = {
   local: () => localTarget ?? fail('the local target did not start'),
   remote: () => remoteTarget ?? fail('the remote target did not start'),
 };
+
+/**
+ * `api` with each method called as the first caller its contract allows (`orders` for
+ * `inventory.getProducts`, `edge` for a route's method), as a deployment's processes call it. A
+ * method no process may call goes out as `edge`, and is refused (the suites expect it).
+ */
+function asAllowedCaller<Api extends object>(api: Api, access: AccessTable<Api>): Api {
+  const calls = api as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  return Object.fromEntries(
+    Object.entries(access as Record<string, MethodAccess>).map(([method, rule]) => [method, handedTo(rule.callers[0] ?? EDGE, { [method]: calls[method]! })[method]!]),
+  ) as Api;
+}
 
 function fail(message: string): never {
   throw new Error(message);

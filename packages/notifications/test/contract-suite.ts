@@ -5,11 +5,13 @@ import { NotificationsErrors, type NotificationsApi, type PushSubscription } fro
 import type { OrdersApi } from '@shop/orders-contract';
 import { RFC3339, PlatformErrors, eventually, expectModuleError, type ContractTarget } from '@shop/platform/testing';
 
-/** The interfaces the notifications suite uses: notifications', and orders' and inventory's to raise order events. */
+/** The interfaces the notifications suite uses: notifications', and orders', inventory's and payments' to raise order events. */
 export interface NotificationsContractApis {
   readonly notifications: NotificationsApi;
   readonly orders: OrdersApi;
   readonly inventory: InventoryApi;
+  /** The one PaymentsApi method the suite uses (notifications does not depend on payments' contract). */
+  readonly payments: { processPayment(command: { order_id: string; payment_method: string; idempotency_key: string }): Promise<unknown> };
 }
 
 /** A subscription as a browser makes one: a real P-256 key, a 16-byte secret (never sent to). */
@@ -34,7 +36,8 @@ export function notificationsContractSuite(name: string, target: () => ContractT
     async function confirmedThenCancelled(customerId: string) {
       const { product } = await target().apis.inventory.createProduct({ sku: `CT-NTF-${randomUUID().slice(0, 13)}`, name: 'Contract lamp', price_cents: 900, stock_quantity: 5 });
       const { order } = await target().apis.orders.createOrder({ customer_id: customerId, items: [{ product_id: product.id, quantity: 1 }], idempotency_key: randomUUID() });
-      await target().apis.orders.confirmOrder(order.id);
+      // Paid, as the system confirms an order (no process may call confirmOrder remotely).
+      await target().apis.payments.processPayment({ order_id: order.id, payment_method: 'pm_card_visa', idempotency_key: randomUUID() });
       await eventually(async () => expect((await notifications().listNotifications(customerId, 0)).items).toHaveLength(1));
       await target().apis.orders.cancelOrder(order.id, 'contract test');
       return order;

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { InventoryApi } from '@shop/inventory-contract';
-import { OrdersErrors, type Order, type OrdersApi } from '@shop/orders-contract';
+import { OrdersAccess, OrdersErrors, type Order, type OrdersApi } from '@shop/orders-contract';
+import type { PaymentsApi } from '@shop/payments-contract';
 import { RFC3339, PlatformErrors, eventually, expectModuleError, type ContractTarget } from '@shop/platform/testing';
 
-/** The interfaces the orders suite uses: orders', and inventory's to stock the catalog. */
+/** The interfaces the orders suite uses: orders', inventory's to stock the catalog, payments' to pay. */
 export interface OrdersContractApis {
   readonly orders: OrdersApi;
   readonly inventory: InventoryApi;
+  readonly payments: PaymentsApi;
 }
 
 /**
@@ -38,6 +40,22 @@ export function ordersContractSuite(name: string, target: () => ContractTarget<O
       const customer_id = randomUUID();
       const { order } = await orders().createOrder({ customer_id, items: [{ product_id: item.id, quantity }], idempotency_key: randomUUID() });
       return { order, item, customer_id };
+    }
+
+    /**
+     * Whether this target may call `confirmOrder`: in process, yes; over HTTP, only if the
+     * contract opens it to some caller (it opens it to none: orders confirms on PaymentCaptured).
+     */
+    const confirmable = () => !target().remote || (OrdersAccess.confirmOrder.callers as readonly string[]).length > 0;
+
+    /** Confirms a pending order: directly where the target may, otherwise by paying for it, as the system does. */
+    async function confirm(id: string): Promise<void> {
+      if (confirmable()) {
+        await orders().confirmOrder(id);
+        return;
+      }
+      await target().apis.payments.processPayment({ order_id: id, payment_method: 'pm_card_visa', idempotency_key: randomUUID() });
+      await eventually(async () => expect((await orders().getOrder(id)).status).toBe('confirmed'));
     }
 
     /** An order whose stock inventory has reserved (so later steps don't race the reservation). */
@@ -202,7 +220,7 @@ export function ordersContractSuite(name: string, target: () => ContractTarget<O
 
     it('cancelOrder cancels a confirmed order', async () => {
       const { order } = await reservedOrder();
-      await orders().confirmOrder(order.id);
+      await confirm(order.id);
       expect(await orders().cancelOrder(order.id, 'too late?')).toMatchObject({ status: 'cancelled', cancel_reason: 'too late?' });
     });
 
@@ -210,12 +228,20 @@ export function ordersContractSuite(name: string, target: () => ContractTarget<O
       const id = randomUUID();
       const detail = new RegExp(`no order with id ${id}`);
       await expectModuleError(orders().cancelOrder(id, 'x'), OrdersErrors.orderNotFound, { detail });
-      await expectModuleError(orders().confirmOrder(id), OrdersErrors.orderNotFound, { detail });
+      if (confirmable()) await expectModuleError(orders().confirmOrder(id), OrdersErrors.orderNotFound, { detail });
       await expectModuleError(orders().shipOrder(id), OrdersErrors.orderNotFound, { detail });
       await expectModuleError(orders().deliverOrder(id), OrdersErrors.orderNotFound, { detail });
     });
 
+    it('confirmOrder is refused to every caller over HTTP (forbidden, naming caller and method); the order stays pending', async () => {
+      if (confirmable()) return; // in process, the module's own callers may confirm (the tests below)
+      const { order } = await reservedOrder();
+      await expectModuleError(orders().confirmOrder(order.id), PlatformErrors.forbidden, { detail: /^caller edge may not call orders\.confirmOrder$/ });
+      expect((await orders().getOrder(order.id)).status).toBe('pending');
+    });
+
     it('confirmOrder moves pending → confirmed, and is a no-op on a confirmed order', async () => {
+      if (!confirmable()) return; // refused over HTTP: see above
       const { order } = await reservedOrder();
       const confirmed = await orders().confirmOrder(order.id);
       expect(confirmed).toEqual({ ...order, status: 'confirmed', updated_at: expect.stringMatching(RFC3339) });
@@ -224,6 +250,7 @@ export function ordersContractSuite(name: string, target: () => ContractTarget<O
     });
 
     it('confirmOrder on a cancelled order throws invalid_state_transition with current_status', async () => {
+      if (!confirmable()) return; // refused over HTTP
       const { order } = await reservedOrder();
       await orders().cancelOrder(order.id, 'gone');
       await expectModuleError(orders().confirmOrder(order.id), OrdersErrors.invalidStateTransition, {
@@ -239,7 +266,7 @@ export function ordersContractSuite(name: string, target: () => ContractTarget<O
         extensions: { current_status: 'pending' },
       });
       await expectModuleError(orders().deliverOrder(order.id), OrdersErrors.invalidStateTransition, { extensions: { current_status: 'pending' } });
-      await orders().confirmOrder(order.id);
+      await confirm(order.id);
       await expectModuleError(orders().deliverOrder(order.id), OrdersErrors.invalidStateTransition, {
         detail: new RegExp(`order ${order.id} is confirmed; it cannot be delivered`),
         extensions: { current_status: 'confirmed' },
@@ -248,7 +275,7 @@ export function ordersContractSuite(name: string, target: () => ContractTarget<O
       expect(shipped).toMatchObject({ id: order.id, status: 'shipped', cancel_reason: null, items: order.items, total_cents: order.total_cents });
       await expectModuleError(orders().shipOrder(order.id), OrdersErrors.invalidStateTransition, { extensions: { current_status: 'shipped' } });
       await expectModuleError(orders().cancelOrder(order.id, 'no'), OrdersErrors.invalidStateTransition, { extensions: { current_status: 'shipped' } });
-      await expectModuleError(orders().confirmOrder(order.id), OrdersErrors.invalidStateTransition, { extensions: { current_status: 'shipped' } });
+      if (confirmable()) await expectModuleError(orders().confirmOrder(order.id), OrdersErrors.invalidStateTransition, { extensions: { current_status: 'shipped' } });
       // The saga commits the reservation: the stock leaves for good.
       await eventually(async () => expect((await inventory().listReservations(order.id)).map((r) => r.status)).toEqual(['committed']));
 

@@ -16,7 +16,7 @@ import {
   signToken,
   type RequestContext,
 } from '@shop/platform';
-import { CatalogMethods, FakeCatalog, ITEMS, memoryLogger, type CatalogApi } from './fixtures/catalog.ts';
+import { CatalogAccess, CatalogMethods, FakeCatalog, ITEMS, memoryLogger, type CatalogApi } from './fixtures/catalog.ts';
 
 const SERVICE_SECRET = 'service-secret-service-secret-0123456789';
 const CUSTOMER_SECRET = 'customer-secret-customer-secret-0123456789';
@@ -37,7 +37,7 @@ async function host(catalog: CatalogApi, port = 0): Promise<{ app: FastifyInstan
     telemetry: new Telemetry(),
     verifier: new TokenVerifier({ kind: 'hs256', secret: CUSTOMER_SECRET }),
     apiRoutes: [],
-    internalRoutes: internalRoutes([{ name: 'catalog', api: catalog, methods: CatalogMethods }], new ServiceCredential(SERVICE_SECRET, 'host')),
+    internalRoutes: internalRoutes([{ name: 'catalog', api: catalog, methods: CatalogMethods, access: CatalogAccess }], new ServiceCredential(SERVICE_SECRET, 'host')),
     readiness: async () => ({ ready: true }),
     version: 'test',
   });

@@ -1,4 +1,4 @@
-import ajvModule, { type ErrorObject } from 'ajv';
+import ajvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 
@@ -51,4 +51,15 @@ function pointerToPath(pointer: string): string {
     .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : `.${segment}`))
     .join('');
+}
+
+let strictAjv: Ajv | undefined;
+
+/**
+ * A validator with the rules request bodies get (strict: no coercion, unknown fields rejected),
+ * for JSON that is not a route's body (the arguments of an internal call). Compile once, at start.
+ */
+export function compileStrict(schema: object): ValidateFunction {
+  strictAjv ??= addFormats(new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false }));
+  return strictAjv.compile(schema);
 }

@@ -14,6 +14,12 @@ export { PlatformErrors };
  */
 export interface ContractTarget<Apis extends object = Record<string, unknown>> {
   readonly apis: Apis;
+  /**
+   * True when `apis` are HTTP clients of another process: then a method the contract's access
+   * table opens to no caller (e.g. `confirmOrder`) answers `forbidden`, and a suite reaches the
+   * state it needs the way the system does (paying confirms an order).
+   */
+  readonly remote?: boolean;
 }
 
 export interface ExpectedError {
