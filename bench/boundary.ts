@@ -58,7 +58,7 @@ export async function runBoundary(env: BenchEnv): Promise<BoundaryResults> {
   const inProcess = await time(local);
   let overHttp: BoundaryResults['http_client_us'] = { skipped: 'no NATS server (a process hosting one module needs NATS_URL)' };
   if (host) {
-    const remote = new RemoteModule({ module: 'inventory', url: host.url, credential: new ServiceCredential(SERVICE_SECRET, 'bench'), logger });
+    const remote = new RemoteModule({ module: 'inventory', url: host.url, credential: new ServiceCredential(SERVICE_SECRET, 'orders'), logger }); // signed as orders: the caller getProducts allows
     env.defer(() => remote.close());
     log(`boundary: ${calls} calls through the HTTP client`);
     overHttp = await time(telemetry.traffic.fromCaller('orders', 'inventory', createInventoryClient(remote), false));
