@@ -30,6 +30,8 @@ export interface Backend {
 export interface Balancer {
   /** Every backend's server states, as HAProxy sees them now (`UP`, `DOWN`, `MAINT`, `UP 1/2`...). */
   states(): Promise<Map<string, string>>;
+  /** Requests HAProxy had to send again (`wretr`) or to another server (`wredis`), over every backend. */
+  retries(): Promise<{ retried: number; redispatched: number }>;
   /** Waits until HAProxy counts `server` of `backend` as UP (after `rise` good checks). */
   waitUp(backend: string, server: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -77,13 +79,13 @@ export async function startHaproxy(binary: string, options: { backends: readonly
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
   const statsUrl = `http://127.0.0.1:${options.statsPort}/stats;csv`;
-  const states = async () => {
+  const stats = async () => {
     const text = await (await fetch(statsUrl)).text();
     const [header, ...rows] = text.trim().split('\n');
     const columns = header!.replace(/^# /, '').split(',');
-    const [px, sv, status] = ['pxname', 'svname', 'status'].map((name) => columns.indexOf(name));
-    return new Map(rows.map((row) => row.split(',')).map((cells) => [`${cells[px!]}/${cells[sv!]}`, cells[status!]!]));
+    return rows.map((row) => Object.fromEntries(row.split(',').map((cell, i) => [columns[i], cell])) as Record<string, string>);
   };
+  const states = async () => new Map((await stats()).map((row) => [`${row.pxname}/${row.svname}`, row.status!]));
   try {
     await eventually(async () => {
       if (child.exitCode !== null) throw new Error(`haproxy exited:\n${output}`);
@@ -96,6 +98,11 @@ export async function startHaproxy(binary: string, options: { backends: readonly
   }
   return {
     states,
+    retries: async () => {
+      const backends = (await stats()).filter((row) => row.svname === 'BACKEND');
+      const sum = (column: string) => backends.reduce((total, row) => total + Number(row[column] || 0), 0);
+      return { retried: sum('wretr'), redispatched: sum('wredis') };
+    },
     waitUp: (backend, server, timeoutMs = 30_000) =>
       eventually(async () => {
         const state = (await states()).get(`${backend}/${server}`);
