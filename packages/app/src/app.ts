@@ -5,6 +5,7 @@ import { notificationsMigrations } from '@shop/notifications';
 import { ordersMigrations } from '@shop/orders';
 import { paymentsMigrations } from '@shop/payments';
 import {
+  ControlPlane,
   Database,
   InProcessBus,
   ServiceCredential,
@@ -105,6 +106,15 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       pushAgent: hooks.pushAgent,
     });
     const modules = composition.hosted;
+    // The deployment's switches and rollouts, shared by every replica through the database.
+    const control = new ControlPlane({
+      pool: database.pool,
+      logger,
+      process: config.topology.hosted.join('+') || 'none',
+      modules: config.topology.hosted,
+      version: VERSION,
+      switches: composition.switches,
+    });
     for (const module of modules) for (const subscription of module.subscriptions) events.subscribe(subscription);
 
     const auth = await resolveAuth(config);
@@ -115,7 +125,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       logger,
       telemetry,
       verifier: new TokenVerifier(auth),
-      apiRoutes: [...composition.routes, adminRoutes(modules), extractionRoutes({ pool: database.pool, modules: MODULE_NAMES }), topologyRoutes(config.topology, composition.switches)],
+      apiRoutes: [...composition.routes, adminRoutes(modules), extractionRoutes({ pool: database.pool, modules: MODULE_NAMES }), topologyRoutes(config.topology, control)],
       ...(serviceSecret ? { internalRoutes: internalRoutes(exposed, new ServiceCredential(serviceSecret, 'verifier')) } : {}),
       version: VERSION,
       draining: () => draining,
@@ -131,6 +141,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     });
 
     await recorder.start();
+    await control.start();
     await events.start();
     for (const module of modules) await module.start();
     await server.listen({ port: config.port, host: config.host });
@@ -152,6 +163,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
         for (const module of [...modules].reverse()) await module.stop(); // drain outboxes
         await events.stop();
         await composition.close();
+        await control.stop(); // off the list of replicas
         await recorder.stop(); // the last counts, modules stopped
         await database.close();
         await embedded?.stop();

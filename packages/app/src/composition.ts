@@ -12,6 +12,7 @@ import { PaymentsAccess, PaymentsMethods, type PaymentsApi } from '@shop/payment
 import {
   RemoteModule,
   RemotePercent,
+  RolloutWatch,
   ServiceCredential,
   handedTo,
   shadowApi,
@@ -20,6 +21,7 @@ import {
   type Logger,
   type ModuleDatabase,
   type ModuleInstance,
+  type ModuleSwitch,
   type OutboxOptions,
   type Telemetry,
 } from '@shop/platform';
@@ -59,8 +61,8 @@ export interface Composition {
   readonly apis: ModuleApis;
   /** The whole public API: each module's routes over the interface this process uses for it. */
   readonly routes: readonly FastifyPluginAsync[];
-  /** Run-time share of calls sent to a module's remote copy, per switched module. */
-  readonly switches: ReadonlyMap<ModuleName, RemotePercent>;
+  /** The run-time switches of each module with a remote or shadow copy here (the control plane turns them). */
+  readonly switches: ReadonlyMap<ModuleName, ModuleSwitch>;
   close(): Promise<void>;
 }
 
@@ -105,7 +107,7 @@ export function compose(deps: CompositionDeps): Composition {
   const remotes: RemoteModule[] = [];
   const hosted: ModuleInstance[] = [];
   const local: Partial<ModuleApis> = {};
-  const switches = new Map<ModuleName, RemotePercent>();
+  const switches = new Map<ModuleName, ModuleSwitch>();
   const moduleDeps = (schema: string) => ({ db: deps.db(schema), bus: deps.bus, logger, telemetry, outbox: deps.outbox });
 
   const remoteAt = (name: ModuleName, url: string) => {
@@ -127,12 +129,19 @@ export function compose(deps: CompositionDeps): Composition {
     });
     local[name] = traffic.atEntry(name, module.api);
     let api = module.api;
-    if (where.url) {
-      const percent = new RemotePercent(where.remotePercent);
-      switches.set(name, percent);
-      api = splitApi({ module: name, local: api, remote: client(remoteAt(name, where.url)), methods, telemetry, percent });
+    if (!where.url && !where.shadowUrl) return api;
+    // The switches the control plane turns (every replica alike): the share sent to the remote copy, the shadow on or off.
+    const sw: ModuleSwitch = {
+      percent: where.url ? new RemotePercent(where.remotePercent) : undefined,
+      shadow: where.shadowUrl ? { on: true } : undefined,
+      watch: new RolloutWatch(),
+    };
+    switches.set(name, sw);
+    if (where.url) api = splitApi({ module: name, local: api, remote: client(remoteAt(name, where.url)), methods, telemetry, percent: sw.percent!, watch: sw.watch });
+    if (where.shadowUrl) {
+      const shadow = sw.shadow!;
+      api = shadowApi({ module: name, local: api, shadow: client(remoteAt(name, where.shadowUrl)), methods, telemetry, logger, enabled: () => shadow.on, watch: sw.watch });
     }
-    if (where.shadowUrl) api = shadowApi({ module: name, local: api, shadow: client(remoteAt(name, where.shadowUrl)), methods, telemetry, logger });
     return api;
   }
 

@@ -237,7 +237,7 @@ describe.skipIf(!nats)(nats ? 'topologies under stress' : `topologies under stre
         };
       };
       const percentOf = async () =>
-        ((await call(main, 'GET', '/api/admin/topology', { token: admin })).body as Array<{ module: string; remote_percent: number | null }>).find((p) => p.module === 'orders')!
+        ((await call(main, 'GET', '/api/admin/topology', { token: admin })).body.modules as Array<{ module: string; remote_percent: number | null }>).find((p) => p.module === 'orders')!
           .remote_percent;
       const readOrder = async (times: number) => {
         for (let i = 0; i < times; i += 1) {
@@ -253,7 +253,8 @@ describe.skipIf(!nats)(nats ? 'topologies under stress' : `topologies under stre
 
       const up = await call(main, 'PUT', '/api/admin/topology/orders/remote-percent', { token: admin, body: { percent: 100 } });
       expect(up.status, JSON.stringify(up.body)).toBe(200);
-      expect(up.body).toMatchObject({ module: 'orders', hosted: true, remote_percent: 100 });
+      expect(up.body).toMatchObject({ module: 'orders', remote_percent: 100 });
+      expect(up.body.hosted_by).toHaveLength(2); // main and the copy
       expect(await percentOf()).toBe(100);
       before = await sides();
       await readOrder(5);

@@ -44,7 +44,7 @@ describe.skipIf(!nats)(nats ? 'topologies' : `topologies — ${SKIPPED}`, () => 
       for (const spec of layout.processes) {
         const res = await fetch(`${t.url(spec.name)}/api/admin/topology`, { headers: { authorization: `Bearer ${t.adminToken}` } });
         expect(res.status).toBe(200);
-        const placements = (await res.json()) as Array<{ module: string; hosted: boolean; url: string | null }>;
+        const placements = ((await res.json()) as { this_process: { placements: Array<{ module: string; hosted: boolean; url: string | null }> } }).this_process.placements;
         for (const placement of placements) {
           const hosted = (spec.modules as readonly string[]).includes(placement.module);
           expect(placement.hosted, `${spec.name}: ${placement.module}`).toBe(hosted);

@@ -33,3 +33,7 @@ export { shadowApi, splitApi, RemotePercent, bucketOf, stickyKeyOf, type ShadowO
 export { BatchWorker, type BatchWorkerOptions } from './events/batch-worker.ts';
 export { fetchPage } from './paging.ts';
 export { freePort } from './net.ts';
+export { ControlPlane, type ControlPlaneOptions, type ModuleSwitch, type RolloutRequest } from './control/control-plane.ts';
+export { RolloutWatch } from './control/rollout-watch.ts';
+export { DEFAULT_LIMITS, judge, type RolloutLimits, type RolloutDecision, type StepStats } from './control/rollout-rules.ts';
+export type { ReplicaView, RolloutView, SwitchView } from './control/control-reads.ts';

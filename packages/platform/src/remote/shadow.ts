@@ -1,4 +1,5 @@
 import type { MethodTable } from '@shop/contract-kit';
+import type { RolloutWatch } from '../control/rollout-watch.ts';
 import type { Logger } from '../logger.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { bindMethod, type Method } from './bind-method.ts';
@@ -23,6 +24,10 @@ export interface ShadowOptions<Api> {
   readonly maxInFlight?: number;
   /** Applied to both answers before comparing; default: keys sorted deeply, as after JSON. */
   readonly normalise?: (value: unknown) => unknown;
+  /** Read on every call: while false, nothing is sent to the copy (the control plane's switch). */
+  readonly enabled?: () => boolean;
+  /** Told each verdict while a rollout of the module runs. */
+  readonly watch?: RolloutWatch;
 }
 
 /** Each answer in a mismatch log line is cut to this many characters. */
@@ -43,7 +48,7 @@ const MAX_LOGGED_CHARS = 4_096;
  * by the gradual switch, where each call goes to exactly one side.
  */
 export function shadowApi<Api extends object>(options: ShadowOptions<Api>): Api {
-  const { module, telemetry, logger } = options;
+  const { module, telemetry, logger, enabled, watch } = options;
   const normalise = options.normalise ?? sortKeysDeep;
   const limit = new InFlightLimit(options.maxInFlight ?? 100, options.timeoutMs ?? 2_000);
   const wrapped: Record<string, Method> = {};
@@ -75,6 +80,7 @@ export function shadowApi<Api extends object>(options: ShadowOptions<Api>): Api 
         verdict = 'shadow_error';
       }
       counted[verdict].inc();
+      if (verdict !== 'shadow_error') watch?.shadow(verdict === 'mismatch');
       if (verdict === 'mismatch') {
         mismatches.inc();
         logger.warn(
@@ -95,6 +101,7 @@ export function shadowApi<Api extends object>(options: ShadowOptions<Api>): Api 
     wrapped[method] = (...args: unknown[]) => {
       // Local first, and its result handed back untouched (same promise, same error).
       const answer = local(...args);
+      if (enabled && !enabled()) return answer;
       const shadowOutcome = limit.tryRun(() => shadow(...args) as Promise<unknown>);
       if (shadowOutcome === undefined) {
         counted.dropped.inc();

@@ -1,4 +1,5 @@
-import type { MethodTable } from '@shop/contract-kit';
+import { isModuleError, type MethodTable } from '@shop/contract-kit';
+import type { RolloutWatch } from '../control/rollout-watch.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { bindMethod, type Method } from './bind-method.ts';
 import type { RemotePercent } from './remote-percent.ts';
@@ -14,6 +15,8 @@ export interface SplitOptions<Api> {
   readonly telemetry: Telemetry;
   /** Read on every call, so a change takes effect at once. */
   readonly percent: RemotePercent;
+  /** Told each call's side, latency and failure while a rollout of the module runs. */
+  readonly watch?: RolloutWatch;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface SplitOptions<Api> {
  * 0 is all local, 100 all remote. Writes are split too: unlike a shadow, only one side runs.
  */
 export function splitApi<Api extends object>(options: SplitOptions<Api>): Api {
-  const { module, telemetry, percent } = options;
+  const { module, telemetry, percent, watch } = options;
   const wrapped: Record<string, Method> = {};
   for (const method of Object.keys(options.methods)) {
     const local = bindMethod(options.local, method, 'local');
@@ -36,8 +39,25 @@ export function splitApi<Api extends object>(options: SplitOptions<Api>): Api {
       // The ends need no hash: 0 and 100 are "switched off" and "switched over" exactly.
       const toRemote = share >= 100 || (share > 0 && bucketOf(stickyKeyOf(args)) < share);
       (toRemote ? onRemote : onLocal).inc();
-      return toRemote ? remote(...args) : local(...args);
+      const answer = toRemote ? remote(...args) : local(...args);
+      if (watch?.active) observeCall(watch, toRemote, answer);
+      return answer;
     };
   }
   return wrapped as Api;
+}
+
+/** Reports how the call went, beside it: the caller gets the very same promise. */
+function observeCall(watch: RolloutWatch, toRemote: boolean, answer: unknown): void {
+  const started = performance.now();
+  const done = (failed: boolean) => {
+    const ms = performance.now() - started;
+    if (toRemote) watch.remote(ms, failed);
+    else watch.local(ms);
+  };
+  // A module's own error answer (not found, a conflict) is the copy working; a failed trip or a 5xx is not.
+  Promise.resolve(answer).then(
+    () => done(false),
+    (error: unknown) => done(!isModuleError(error) || error.status >= 500),
+  );
 }
