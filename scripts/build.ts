@@ -71,7 +71,8 @@ const workspaceBundled: Plugin = {
 };
 
 const result = await build({
-  entryPoints: { main: path.join(ROOT, 'packages/app/src/main.ts') },
+  // migrate: the migrations alone, then exit; what the Kubernetes migration Job runs (deploy/).
+  entryPoints: { main: path.join(ROOT, 'packages/app/src/main.ts'), migrate: path.join(ROOT, 'packages/app/src/migrate-main.ts') },
   outdir: OUT_DIR,
   bundle: true,
   splitting: true,
