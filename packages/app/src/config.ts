@@ -12,6 +12,8 @@ export interface AppConfig {
   readonly production: boolean;
   readonly port: number;
   readonly host: string;
+  /** `ADMIN_PORT`: `/metrics`, `/docs` and `/openapi.json` (with `/health`, `/ready`) on their own listener; unset = on `port`. */
+  readonly adminPort?: number | undefined;
   /** Unset: the embedded PostgreSQL under `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
@@ -40,10 +42,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const production = read.raw('NODE_ENV') === 'production';
   const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const topology = topologyConfig(read);
-  return {
+  const port = read.integer('PORT', 8080, 0, 65_535);
+  const config: AppConfig = {
     production,
-    port: read.integer('PORT', 8080, 0, 65_535),
+    port,
     host: read.string('HOST', '0.0.0.0'),
+    adminPort: adminPort(read, port),
     databaseUrl: databaseUrl ? read.raw('DATABASE_URL') : undefined,
     dataDir: path.resolve(read.string('DATA_DIR', './.data')),
     auth: authSettings(read, production),
@@ -61,6 +65,34 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     payments: paymentsConfig(read, production),
     notifications: notificationsConfig(read),
   };
+  embeddedPostgres(read, production, databaseUrl);
+  return config;
+}
+
+/**
+ * EMBEDDED_POSTGRES (`on`, `off`, unset): whether the embedded PostgreSQL may run when
+ * DATABASE_URL is unset. Unset allows it except in production, where its data would live in a
+ * directory nobody backs up: production refuses to start without DATABASE_URL unless `on` says
+ * it is meant. `off` refuses in any environment. Checked last, so a missing secret is named first.
+ */
+function embeddedPostgres(read: EnvReader, production: boolean, databaseUrl: URL | undefined): void {
+  const mode = read.oneOf<'on' | 'off' | 'unset'>('EMBEDDED_POSTGRES', 'unset', ['on', 'off']);
+  if (databaseUrl) {
+    if (mode === 'on') throw new ConfigError('EMBEDDED_POSTGRES=on and DATABASE_URL are both set; choose one');
+    return;
+  }
+  if (mode === 'off') throw new ConfigError('DATABASE_URL is required: EMBEDDED_POSTGRES=off refuses to start the embedded PostgreSQL');
+  if (production && mode !== 'on') {
+    throw new ConfigError('DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL would keep the data under DATA_DIR; set EMBEDDED_POSTGRES=on if that is meant)');
+  }
+}
+
+/** ADMIN_PORT: a port of its own for the operations routes, never the public one. */
+function adminPort(read: EnvReader, port: number): number | undefined {
+  if (read.raw('ADMIN_PORT') === undefined) return undefined;
+  const adminPort = read.integer('ADMIN_PORT', 0, 1, 65_535);
+  if (adminPort === port) throw new ConfigError(`ADMIN_PORT must differ from PORT (both are ${port})`);
+  return adminPort;
 }
 
 /**

@@ -7,6 +7,8 @@ const SECRET = 'x'.repeat(32);
 /** A VAPID key pair's shape (base64url P-256 keys). */
 const PUBLIC_KEY = 'B' + 'a'.repeat(86);
 const PRIVATE_KEY = 'k'.repeat(43);
+/** A production database (production refuses the embedded one unless EMBEDDED_POSTGRES=on). */
+const DATABASE_URL = 'postgres://shop:pw@db:5432/shop';
 
 /** Runs loadConfig on `env`, expecting a ConfigError, and returns its message. */
 function configErrorOf(env: Record<string, string | undefined>): string {
@@ -91,7 +93,7 @@ describe('loadConfig defaults', () => {
   });
 
   it('drains for 5 s before a production shutdown (at most half a shorter timeout), not at all elsewhere, unless told', () => {
-    const production = { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, PAYMENT_PROVIDER: 'test' };
+    const production = { NODE_ENV: 'production', DATABASE_URL, AUTH_JWT_SECRET: SECRET, PAYMENT_PROVIDER: 'test' };
     expect(loadConfig(production).shutdownDrainMs).toBe(5_000);
     expect(loadConfig({ ...production, SHUTDOWN_TIMEOUT_MS: '4000' }).shutdownDrainMs).toBe(2_000);
     expect(loadConfig({ ...production, SHUTDOWN_DRAIN_MS: '0' }).shutdownDrainMs).toBe(0);
@@ -99,7 +101,7 @@ describe('loadConfig defaults', () => {
   });
 
   it('uses the test payment provider in production only when told to', () => {
-    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, PAYMENT_PROVIDER: 'test' }).payments.provider).toEqual({ kind: 'test' });
+    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL, AUTH_JWT_SECRET: SECRET, PAYMENT_PROVIDER: 'test' }).payments.provider).toEqual({ kind: 'test' });
   });
 
   it('points the Stripe provider at another host (a local stand-in)', () => {
@@ -108,8 +110,24 @@ describe('loadConfig defaults', () => {
   });
 
   it('accepts a JWKS URL instead of a secret, even in production', () => {
-    const config = loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example/jwks.json', STRIPE_SECRET_KEY: 'sk_live_1' });
+    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL, AUTH_JWKS_URL: 'https://id.example/jwks.json', STRIPE_SECRET_KEY: 'sk_live_1' });
     expect(config.auth).toEqual({ kind: 'jwks', url: new URL('https://id.example/jwks.json') });
+  });
+
+  it('runs the embedded PostgreSQL in production only when EMBEDDED_POSTGRES=on says so', () => {
+    const production = { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, PAYMENT_PROVIDER: 'test' };
+    expect(loadConfig({ ...production, EMBEDDED_POSTGRES: 'on' }).databaseUrl).toBeUndefined();
+    expect(loadConfig({ ...production, DATABASE_URL, EMBEDDED_POSTGRES: 'off' }).databaseUrl).toBe(DATABASE_URL);
+    expect(loadConfig({ EMBEDDED_POSTGRES: 'on' }).databaseUrl).toBeUndefined();
+    expect(configErrorOf(production)).toBe(
+      'DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL would keep the data under DATA_DIR; set EMBEDDED_POSTGRES=on if that is meant)',
+    );
+  });
+
+  it('serves /metrics and the docs on ADMIN_PORT when set', () => {
+    expect(loadConfig({}).adminPort).toBeUndefined();
+    expect(loadConfig({ ADMIN_PORT: '9090' }).adminPort).toBe(9_090);
+    expect(loadConfig({ PORT: '0', ADMIN_PORT: '9090' }).adminPort).toBe(9_090);
   });
 });
 
@@ -162,6 +180,15 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['VAPID_PUBLIC_KEY', { VAPID_PUBLIC_KEY: 'short', VAPID_PRIVATE_KEY: PRIVATE_KEY }],
     ['VAPID_SUBJECT', { VAPID_SUBJECT: 'http://shop' }],
     ['NOTIFICATION_MAX_ATTEMPTS', { NOTIFICATION_MAX_ATTEMPTS: '0' }],
+    ['DATABASE_URL', { NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET, PAYMENT_PROVIDER: 'test' }],
+    ['DATABASE_URL', { EMBEDDED_POSTGRES: 'off' }],
+    ['EMBEDDED_POSTGRES', { EMBEDDED_POSTGRES: 'yes' }],
+    ['EMBEDDED_POSTGRES', { EMBEDDED_POSTGRES: 'on', DATABASE_URL }],
+    ['ADMIN_PORT', { ADMIN_PORT: '0' }],
+    ['ADMIN_PORT', { ADMIN_PORT: '65536' }],
+    ['ADMIN_PORT', { ADMIN_PORT: 'admin' }],
+    ['ADMIN_PORT', { ADMIN_PORT: '8080' }],
+    ['ADMIN_PORT', { PORT: '3000', ADMIN_PORT: '3000' }],
   ] as const)('%s in %j', (variable, env) => {
     expect(configErrorOf(env)).toContain(variable);
   });
