@@ -16,7 +16,9 @@ import {
   createLogger,
   internalRoutes,
   isMigrated,
+  listenAdmin,
   startEmbeddedPostgres,
+  type AdminListener,
   type EmbeddedPostgres,
   type EventBus,
   type Logger,
@@ -44,6 +46,8 @@ const MIGRATIONS: Record<ModuleName, ModuleMigrations> = {
 export interface RunningApp {
   readonly server: FastifyInstance;
   readonly url: string;
+  /** Where `/metrics`, `/docs` and `/openapi.json` are served: `url`, or the admin listener's (ADMIN_PORT). */
+  readonly adminUrl: string;
   /** The modules hosted in this process. */
   readonly modules: readonly ModuleInstance[];
   /** Every module's interface as this process uses it (local, remote, shadowed or switched). */
@@ -77,6 +81,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     moduleUrls: config.moduleDatabaseUrls,
   });
   let bus: EventBus | undefined;
+  let admin: AdminListener | undefined;
   try {
     const migrations = config.topology.hosted.map((name) => MIGRATIONS[name]);
     // As the owner; then each module connects as its own role, with rights on its schema only.
@@ -128,6 +133,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       apiRoutes: [...composition.routes, adminRoutes(modules), extractionRoutes({ pool: database.pool, modules: MODULE_NAMES }), topologyRoutes(config.topology, control)],
       ...(serviceSecret ? { internalRoutes: internalRoutes(exposed, new ServiceCredential(serviceSecret, 'verifier')) } : {}),
       version: VERSION,
+      separateAdmin: config.adminPort !== undefined,
       draining: () => draining,
       readiness: async () => {
         try {
@@ -147,6 +153,8 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     await server.listen({ port: config.port, host: config.host });
     const address = server.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
+    if (config.adminPort !== undefined) admin = await listenAdmin(server, { port: config.adminPort, host: config.host });
+    const adminListener = admin;
     const devTokens = await writeDevTokens(config, auth);
 
     let stopping: Promise<void> | undefined;
@@ -159,17 +167,20 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
           logger.info({ drain_ms: config.shutdownDrainMs }, 'draining: /ready answers 503, still serving');
           await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
         }
-        await server.close(); // stop accepting, finish in-flight requests
+        // Stop accepting, finish in-flight requests (the admin listener's too).
+        await Promise.all([server.close(), adminListener?.close()]);
         for (const module of [...modules].reverse()) await module.stop(); // drain outboxes
         await events.stop();
         await composition.close();
         await control.stop(); // off the list of replicas
         await recorder.stop(); // the last counts, modules stopped
         await database.close();
-        await embedded?.stop();
+        await embedded?.stop(); // last: nothing of ours is connected any more
       })());
-    return { server, url: `http://localhost:${port}`, modules, apis: composition.apis, database, telemetry, logger, devTokens, stop };
+    const url = `http://localhost:${port}`;
+    return { server, url, adminUrl: admin ? `http://localhost:${admin.port}` : url, modules, apis: composition.apis, database, telemetry, logger, devTokens, stop };
   } catch (error) {
+    await admin?.close().catch(() => undefined);
     await bus?.stop().catch(() => undefined);
     await database.close().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);

@@ -63,12 +63,12 @@ async function main(): Promise<void> {
     shutdown(app, stopRequested);
     return;
   }
-  logger.info({ url: app.url, docs: `${app.url}/docs` }, 'shop is serving');
+  logger.info({ url: app.url, docs: `${app.adminUrl}/docs`, ...(app.adminUrl !== app.url ? { admin_url: app.adminUrl } : {}) }, 'shop is serving');
   if (app.devTokens) {
     process.stdout.write(
       [
         '',
-        `  Shop is serving on ${app.url}   (API docs: ${app.url}/docs)`,
+        `  Shop is serving on ${app.url}   (API docs: ${app.adminUrl}/docs)`,
         '',
         `  Development tokens (also in ${app.devTokens.file}, ready for \`source\`):`,
         `    ADMIN_TOKEN=${app.devTokens.admin}`,

@@ -17,9 +17,11 @@ const ARGS: Record<Entry, readonly string[]> = { sources: ['--import', 'tsx', MA
 /** Variables the server reads: never inherited from the test process, only set on purpose. */
 const CONFIG_VARS = [
   'DATABASE_URL',
+  'EMBEDDED_POSTGRES',
   'DATA_DIR',
   'PORT',
   'HOST',
+  'ADMIN_PORT',
   'LOG_LEVEL',
   'MODULES',
   'NODE_ENV',

@@ -19,6 +19,15 @@ describe('bad configuration stops the process at start with one clear line', () 
     { name: 'a short token secret', env: { AUTH_JWT_SECRET: 'short' }, names: 'AUTH_JWT_SECRET' },
     { name: 'a shutdown timeout out of range', env: { SHUTDOWN_TIMEOUT_MS: '5' }, names: 'SHUTDOWN_TIMEOUT_MS' },
     { name: 'a drain as long as the shutdown timeout', env: { SHUTDOWN_DRAIN_MS: '10000' }, names: 'SHUTDOWN_DRAIN_MS' },
+    {
+      name: 'production without a database (the embedded one would keep its data under DATA_DIR)',
+      env: { NODE_ENV: 'production', DATABASE_URL: undefined, AUTH_JWT_SECRET: TEST_SECRET, PAYMENT_PROVIDER: 'test' },
+      names: 'DATABASE_URL',
+    },
+    { name: 'EMBEDDED_POSTGRES=off without a database', env: { DATABASE_URL: undefined, EMBEDDED_POSTGRES: 'off' }, names: 'DATABASE_URL' },
+    { name: 'an EMBEDDED_POSTGRES that is neither on nor off', env: { DATABASE_URL: undefined, EMBEDDED_POSTGRES: 'yes' }, names: 'EMBEDDED_POSTGRES' },
+    { name: 'an admin port out of range', env: { ADMIN_PORT: '70000' }, names: 'ADMIN_PORT' },
+    { name: 'an admin port that is the public one', env: { PORT: '8081', ADMIN_PORT: '8081' }, names: 'ADMIN_PORT' },
   ];
 
   it.concurrent.each(cases)('$name', async ({ env, names, hides }) => {
@@ -32,6 +41,14 @@ describe('bad configuration stops the process at start with one clear line', () 
     expect(lines[0]).not.toMatch(/^\s+at |\bat .*\.ts:\d+|Error:/);
     if (hides) expect(result.stderr + result.stdout).not.toContain(hides);
     expect(result.stdout).toBe('');
+  });
+
+  it('names DATABASE_URL and EMBEDDED_POSTGRES when production has no database', async () => {
+    const result = await runToExit({ NODE_ENV: 'production', DATABASE_URL: undefined, AUTH_JWT_SECRET: TEST_SECRET, PAYMENT_PROVIDER: 'test', PORT: '0' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'configuration error: DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL would keep the data under DATA_DIR; set EMBEDDED_POSTGRES=on if that is meant)\n',
+    );
   });
 
   it('an unreachable database stops it with one line too', async () => {
@@ -244,5 +261,83 @@ describe('SIGTERM with SHUTDOWN_DRAIN_MS: /ready answers 503 first, while every 
     expect(exit, server.stdout() + server.stderr()).toEqual({ code: 0, signal: null });
     expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(drainMs);
     expect(server.stderr()).toBe('');
+  });
+});
+
+describe('production on the embedded PostgreSQL, on purpose (EMBEDDED_POSTGRES=on)', () => {
+  let server: ServerProcess | undefined;
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+  });
+
+  it('starts, serves, and stops cleanly', { timeout: 90_000 }, async () => {
+    server = await startServer(
+      { NODE_ENV: 'production', DATABASE_URL: undefined, EMBEDDED_POSTGRES: 'on', AUTH_JWT_SECRET: TEST_SECRET, PAYMENT_PROVIDER: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_DRAIN_MS: '0' },
+      { timeoutMs: 80_000 },
+    );
+    expect((await call(server.url, 'GET', '/ready')).status).toBe(200);
+    const exit = await server.stop('SIGTERM');
+    expect(exit, server.stdout() + server.stderr()).toEqual({ code: 0, signal: null });
+    expect(server.stderr()).toBe('');
+  });
+});
+
+/** A port free right now on the loopback. */
+async function freePort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe('ADMIN_PORT: /metrics, /docs and /openapi.json on a listener of their own', () => {
+  let database: TestDatabase;
+  let server: ServerProcess | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(inject('pgAdminUrl'));
+  });
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+    await database?.drop();
+  });
+
+  it('serves them on the admin port only, the API on the public one, and closes both at stop', { timeout: 60_000 }, async () => {
+    const adminPort = await freePort();
+    server = await startServer({ DATABASE_URL: database.url, AUTH_JWT_SECRET: TEST_SECRET, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ADMIN_PORT: String(adminPort) });
+    const publicUrl = server.url;
+    const adminUrl = `http://127.0.0.1:${adminPort}`;
+    expect(server.logs().find((entry) => entry.msg === 'shop is serving')).toMatchObject({ docs: `http://localhost:${adminPort}/docs` });
+
+    for (const route of ['/metrics', '/openapi.json', '/docs', '/docs/json']) {
+      const hidden = await call(publicUrl, 'GET', route);
+      expect(hidden.status, route).toBe(404);
+      expect(hidden.headers.get('content-type'), route).toContain('application/problem+json');
+      expect(hidden.body, route).toMatchObject({ code: 'not_found' });
+    }
+    const metrics = await call(adminUrl, 'GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain('http_request');
+    const openapi = await call(adminUrl, 'GET', '/openapi.json');
+    expect(openapi.status).toBe(200);
+    expect(Object.keys(openapi.body.paths)).toContain('/api/orders');
+    expect((await call(adminUrl, 'GET', '/docs/json')).status).toBe(200);
+    expect((await call(adminUrl, 'GET', '/health')).status).toBe(200);
+    expect((await call(adminUrl, 'GET', '/ready')).status).toBe(200);
+    // Nothing else on the admin port.
+    expect((await call(adminUrl, 'GET', '/api/products')).status).toBe(404);
+
+    // The public port serves the API and the probes as before.
+    const adminToken = await signToken(TEST_SECRET, { sub: ADMIN_ID, roles: ['admin'] });
+    const created = await call(publicUrl, 'POST', '/api/products', { token: adminToken, body: { sku: 'ADMIN-PORT-1', name: 'Mug', price_cents: 100, stock_quantity: 1 } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect((await call(publicUrl, 'GET', `/api/products/${created.body.id}`, { token: adminToken })).status).toBe(200);
+    expect((await call(publicUrl, 'GET', '/ready')).status).toBe(200);
+
+    const exit = await server.stop('SIGTERM');
+    expect(exit, server.stdout() + server.stderr()).toEqual({ code: 0, signal: null });
+    expect(server.stderr()).toBe('');
+    await expect(call(adminUrl, 'GET', '/health')).rejects.toThrow();
   });
 });

@@ -18,7 +18,7 @@ export { TrafficRecorder, ensureTrafficTables, readTraffic, writeSnapshot, type 
 export { readEventCounts, type EventCounts } from './telemetry/event-counts.ts';
 export { instrumentApi } from './instrument.ts';
 export { createModuleRuntime, type ModuleDeps, type ModuleInstance } from './module.ts';
-export { buildHttpServer, type HttpServerOptions } from './http/server.ts';
+export { buildHttpServer, listenAdmin, type AdminListener, type HttpServerOptions } from './http/server.ts';
 export { TokenVerifier, signToken, principalOf, requireAdmin, canAccess, type Principal, type AuthSettings } from './http/auth.ts';
 export { sendProblem, problemOf, PROBLEM_TYPE_BASE, type Problem } from './http/problem.ts';
 export { sendPage, idempotencyKeyOf } from './http/routes.ts';

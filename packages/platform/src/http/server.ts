@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -28,6 +29,11 @@ export interface HttpServerOptions {
    */
   readonly draining?: () => boolean;
   readonly version: string;
+  /**
+   * The operations routes (`/metrics`, `/docs`, `/openapi.json`) are served only by the admin
+   * listener (`listenAdmin`), and answer 404 here; unset, they are served with the rest.
+   */
+  readonly separateAdmin?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -66,6 +72,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   installRequestContext(app);
   installRequestTelemetry(app, options.telemetry);
   if (options.draining) installDraining(app, options.draining);
+  if (options.separateAdmin) installAdminSplit(app);
 
   await app.register(swagger, {
     openapi: {
@@ -105,6 +112,62 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   );
   if (options.internalRoutes) await app.register(options.internalRoutes, { prefix: '/internal' });
   return app;
+}
+
+/** Requests that came in through the admin listener. */
+const adminRequests = new WeakSet<IncomingMessage>();
+
+const isOperationsRoute = (route: string | undefined) => route === '/metrics' || route === '/openapi.json' || route === '/docs' || route?.startsWith('/docs/') === true;
+const isProbeRoute = (route: string | undefined) => route === '/health' || route === '/ready';
+
+/**
+ * One Fastify instance behind two listeners. Decided by the matched route, not the raw path
+ * (so no spelling of a path slips through): the operations routes only through the admin
+ * listener, which serves nothing else but the probes. Both answer 404 problem+json otherwise.
+ */
+function installAdminSplit(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    const route = request.routeOptions.url;
+    const allowed = adminRequests.has(request.raw) ? isOperationsRoute(route) || isProbeRoute(route) : !isOperationsRoute(route);
+    if (allowed) return done();
+    // Responding from a callback hook: send, and do not call done.
+    sendProblem(reply, new ModuleError(PlatformErrors.notFound, `no route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+}
+
+export interface AdminListener {
+  /** The port it listens on. */
+  readonly port: number;
+  /** Stops accepting, closes idle connections, and waits for the in-flight requests. */
+  close(): Promise<void>;
+}
+
+/**
+ * The admin listener of a server built with `separateAdmin`: `/metrics`, `/docs`,
+ * `/openapi.json`, `/health` and `/ready`, on a port the public network need not reach. Same
+ * instance, same hooks and metrics; call after the server is ready (after `listen`).
+ */
+export async function listenAdmin(app: FastifyInstance, where: { port: number; host: string }): Promise<AdminListener> {
+  const server = http.createServer((request, response) => {
+    adminRequests.add(request);
+    app.routing(request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where.port, where.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : where.port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
 }
 
 /** While draining, every response closes its connection: the client opens a fresh one (to a replica that stays) next time. */
