@@ -15,7 +15,7 @@ export { deleteNatsStream, freePort };
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** What `npm start` runs: the build of packages/app (scripts/build.ts), made at the start of each run. */
-export const MAIN = fileURLToPath(new URL('../packages/app/dist/main.js', import.meta.url));
+export const MAIN = fileURLToPath(new URL('../release/dist/main.js', import.meta.url));
 export const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 export const SERVICE_SECRET = 'bench-service-secret-0123456789-abcdefghij';
 export const ADMIN_ID = 'a0000000-0000-4000-8000-0000000000aa';
@@ -121,7 +121,7 @@ export async function rssOf(pid: number): Promise<number> {
 
 /**
  * Spawns `node <args>` and waits until `url/ready` (or `/health`) answers 200. Used for the app
- * (`--enable-source-maps packages/app/dist/main.js`, exactly as `npm start` runs it) and the baseline.
+ * (`--enable-source-maps release/dist/main.js`, exactly as `npm start` runs it) and the baseline.
  */
 export async function spawnServer(args: readonly string[], env: Record<string, string>, options: { port?: number; readyPath?: string; timeoutMs?: number } = {}): Promise<Child> {
   const port = options.port ?? (await freePort());

@@ -7,12 +7,12 @@ import path from 'node:path';
 /** The repository root (where `npm start` runs) and the entry point it runs. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-/** What `npm run build` writes and `npm start` runs. */
-export const BUILT_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+/** What `npm run build` writes (the release) and `npm start` runs. */
+export const BUILT_MAIN = fileURLToPath(new URL('../../../release/dist/main.js', import.meta.url));
 
-/** The sources under tsx (every test's default), or the build `npm start` runs. */
-export type Entry = 'sources' | 'built';
-const ARGS: Record<Entry, readonly string[]> = { sources: ['--import', 'tsx', MAIN], built: ['--enable-source-maps', BUILT_MAIN] };
+/** The sources under tsx (every test's default), the build `npm start` runs, or node with these arguments in that folder (a release copied elsewhere). */
+export type Entry = 'sources' | 'built' | { readonly args: readonly string[]; readonly cwd: string };
+const ARGS: Record<'sources' | 'built', readonly string[]> = { sources: ['--import', 'tsx', MAIN], built: ['--enable-source-maps', BUILT_MAIN] };
 
 /** Variables the server reads: never inherited from the test process, only set on purpose. */
 const CONFIG_VARS = [
@@ -117,7 +117,8 @@ interface Launched {
 
 function launch(env: ServerEnv, entry: Entry = 'sources'): Launched {
   const { env: childEnvironment, ownDir } = childEnv(env);
-  const invocation: Invocation = { command: process.execPath, args: ARGS[entry], cwd: REPO_ROOT, env: { ...env } };
+  const { args, cwd } = typeof entry === 'string' ? { args: ARGS[entry], cwd: REPO_ROOT } : entry;
+  const invocation: Invocation = { command: process.execPath, args, cwd, env: { ...env } };
   const child = spawn(invocation.command, [...invocation.args], { cwd: invocation.cwd, env: childEnvironment, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   const err: string[] = [];
