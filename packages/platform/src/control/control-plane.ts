@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import type { RemotePercent } from '../remote/remote-percent.ts';
+import { inTransaction } from '../db/transaction.ts';
 import { ensureControlTables } from './control-tables.ts';
 import { judge, type RolloutDecision } from './rollout-rules.ts';
 import { RolloutWatch, isEmpty } from './rollout-watch.ts';
@@ -143,23 +144,16 @@ export class ControlPlane {
 
   /** Starts a rollout at its first step; undefined when one is already running for the module. */
   async startRollout(module: string, request: RolloutRequest, by: string): Promise<RolloutView | undefined> {
-    const client = await this.#options.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const started = await inTransaction(this.#options.pool, async (client) => {
       const inserted = await client.query(
         `INSERT INTO platform.rollouts (id, module, steps, hold_ms, limits, state) VALUES ($1, $2, $3, $4, $5, 'running')
          ON CONFLICT (module) WHERE state = 'running' DO NOTHING`,
         [randomUUID(), module, request.steps, request.hold_ms, JSON.stringify(request.limits)],
       );
       if (inserted.rowCount === 1) await setPercent(client, module, request.steps[0]!, by);
-      await client.query('COMMIT');
-      if (inserted.rowCount !== 1) return undefined;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return inserted.rowCount === 1;
+    });
+    if (!started) return undefined;
     this.#options.logger.info({ module, steps: request.steps }, 'rollout started');
     await this.#follow();
     return this.rollout(module);
@@ -167,7 +161,7 @@ export class ControlPlane {
 
   /** Aborts the running rollout: the module goes back to 0%. Undefined when none was running. */
   async abortRollout(module: string, by: string): Promise<RolloutView | undefined> {
-    const ended = await this.#end(module, { kind: 'aborted', reason: `aborted by ${by}` });
+    const ended = await this.#abort(module, `aborted by ${by}`);
     if (!ended) return undefined;
     await this.#follow();
     return this.rollout(module);
@@ -228,47 +222,28 @@ export class ControlPlane {
   }
 
   async #judgeOne(module: string): Promise<void> {
-    const client = await this.#options.pool.connect();
-    let decision: RolloutDecision | undefined;
-    try {
-      await client.query('BEGIN');
+    const decision = await inTransaction(this.#options.pool, async (client) => {
       const { rows } = await client.query(`SELECT * FROM platform.rollouts WHERE module = $1 AND state = 'running' FOR UPDATE SKIP LOCKED`, [module]);
       const rollout = rows[0];
-      if (rollout) {
-        decision = judge({ ...rollout, step_started_at: rollout.step_started_at }, await sumStepStats(client, rollout.id, rollout.step_index), new Date());
-        await applyDecision(client, rollout, decision, `rollout:${rollout.id}`);
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-    if (decision && decision.kind !== 'hold') {
-      const log = decision.kind === 'roll_back' ? this.#options.logger.warn.bind(this.#options.logger) : this.#options.logger.info.bind(this.#options.logger);
-      log({ module, decision }, `rollout ${decision.kind === 'roll_back' ? 'rolled back' : decision.kind === 'complete' ? 'completed' : 'advanced'}`);
-      await this.#follow();
-    }
+      if (!rollout) return undefined;
+      const verdict = judge(rollout, await sumStepStats(client, rollout.id, rollout.step_index), new Date());
+      await applyDecision(client, rollout, verdict, `rollout:${rollout.id}`);
+      return verdict;
+    });
+    if (!decision || decision.kind === 'hold') return;
+    const { logger } = this.#options;
+    if (decision.kind === 'roll_back') logger.warn({ module, decision }, 'rollout rolled back');
+    else logger.info({ module, decision }, decision.kind === 'complete' ? 'rollout completed' : 'rollout advanced');
+    await this.#follow();
   }
 
-  async #end(module: string, how: { kind: 'aborted'; reason: string }): Promise<boolean> {
-    const client = await this.#options.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rowCount } = await client.query(
-        `UPDATE platform.rollouts SET state = $2, reason = $3, ended_at = now() WHERE module = $1 AND state = 'running'`,
-        [module, how.kind, how.reason],
-      );
-      if (rowCount === 1) await setPercent(client, module, 0, how.reason);
-      await client.query('COMMIT');
+  /** Ends the running rollout as aborted and puts the module back at 0%; false when none was running. */
+  #abort(module: string, reason: string): Promise<boolean> {
+    return inTransaction(this.#options.pool, async (client) => {
+      const { rowCount } = await client.query(`UPDATE platform.rollouts SET state = 'aborted', reason = $2, ended_at = now() WHERE module = $1 AND state = 'running'`, [module, reason]);
+      if (rowCount === 1) await setPercent(client, module, 0, reason);
       return rowCount === 1;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async #heartbeat(): Promise<void> {

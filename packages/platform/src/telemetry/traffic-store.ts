@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../db/transaction.ts';
 import type { Logger } from '../logger.ts';
 import type { CallVia, ModuleTraffic, TrafficSnapshot } from './module-traffic.ts';
 
@@ -30,18 +31,10 @@ const SCHEMA_SQL = `
   );`;
 
 export async function ensureTrafficTables(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('platform:traffic-tables'))`);
     await client.query(SCHEMA_SQL);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface TrafficRecorderOptions {
