@@ -38,6 +38,16 @@ export interface HttpServerOptions {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** The largest request body accepted (413 `payload_too_large` above). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * How much of a body the server reads and throws away before answering with a response that
+ * closes the connection (a 413, a parser error, anything while draining): 8 MB or 5 seconds,
+ * whichever comes first. Beyond that the connection is closed with the client still sending, and
+ * the client may see a reset instead of the answer.
+ */
+export const BODY_DISCARD_LIMIT = { bytes: 8 * 1024 * 1024, ms: 5_000 } as const;
+
 /**
  * The HTTP edge every process shares: problem+json errors, request ids, strict validation,
  * JWT auth on `/api`, metrics per route, the OpenAPI document built from the route schemas,
@@ -53,7 +63,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
     // At close, idle keep-alive connections are closed at once (busy ones after their response).
     forceCloseConnections: 'idle',
@@ -72,6 +82,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   installRequestContext(app);
   installRequestTelemetry(app, options.telemetry);
   if (options.draining) installDraining(app, options.draining);
+  installBodyDiscard(app); // after the draining hook: it sees the Connection: close that one sets
   if (options.separateAdmin) installAdminSplit(app);
 
   await app.register(swagger, {
@@ -175,6 +186,43 @@ function installDraining(app: FastifyInstance, draining: () => boolean): void {
   app.addHook('onSend', (request, reply, payload, done) => {
     if (draining() && request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
     done(null, payload);
+  });
+}
+
+/**
+ * A response that closes its connection (Fastify answers a body over the limit, or one it could
+ * not parse, with `Connection: close`; so does every response while draining) waits until the
+ * client has sent the rest of the body, which is read and thrown away, up to `BODY_DISCARD_LIMIT`.
+ * Closing a socket with unread bytes in its receive buffer makes the kernel send a reset, not a
+ * clean end: a client still writing its body (Node's fetch does not wait for `100 Continue`) then
+ * gets EPIPE or ECONNRESET and never reads the 413 that was sent. Responses that keep the
+ * connection need nothing: Node reads and drops the unread rest of the body itself.
+ */
+function installBodyDiscard(app: FastifyInstance): void {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const raw = request.raw;
+    const closes = String(reply.getHeader('connection') ?? '').toLowerCase() === 'close';
+    if (!closes || raw.complete || raw.destroyed) return done(null, payload);
+    discardBody(raw).then(() => done(null, payload), done);
+  });
+}
+
+/** Reads and drops what is left of a request body; resolves at its end, or at the bound (in bytes or time). */
+function discardBody(raw: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let discarded = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', finish).off('close', finish).off('error', finish);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > BODY_DISCARD_LIMIT.bytes) finish();
+    };
+    const timer = setTimeout(finish, BODY_DISCARD_LIMIT.ms);
+    raw.on('data', onData).on('end', finish).on('close', finish).on('error', finish);
+    raw.resume();
   });
 }
 
