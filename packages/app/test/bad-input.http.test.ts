@@ -186,6 +186,28 @@ const cases: Case[] = [
     code: 'invalid_input',
     field: 'idempotency-key',
   },
+  {
+    name: 'orders: Idempotency-Key header and idempotency_key field disagree',
+    method: 'POST',
+    path: '/api/orders',
+    body: orderBody(undefined, { idempotency_key: 'in-the-body' }),
+    headers: { 'idempotency-key': 'in-the-header' },
+    who: 'customer',
+    status: 400,
+    code: 'invalid_input',
+    field: 'body.idempotency_key',
+  },
+  {
+    name: 'payments: Idempotency-Key header and idempotency_key field disagree',
+    method: 'POST',
+    path: '/api/payments',
+    body: { order_id: '{order}', payment_method: 'pm_card_visa', idempotency_key: 'in-the-body' },
+    headers: { 'idempotency-key': 'in-the-header' },
+    who: 'customer',
+    status: 400,
+    code: 'invalid_input',
+    field: 'headers.idempotency-key',
+  },
 
   // ---- GET /api/orders/:id, /api/customers/:customer_id/orders
   { name: 'order: malformed UUID', method: 'GET', path: `/api/orders/${BAD_UUID}`, who: 'customer', status: 400, code: 'invalid_input', field: 'id' },

@@ -190,6 +190,31 @@ describe('orders over HTTP', () => {
       expect(asField.body.id).toBe(first.body.id);
     });
 
+    it('takes the key from one place: header and body field must agree (400 naming both), equal values are one key', async () => {
+      const a = await product();
+      const c = await customer();
+      const items = [{ product_id: a.id, quantity: 1 }];
+      const differ = await t.call('POST', '/api/orders', { token: c.token, body: { items, idempotency_key: 'body-key' }, headers: { 'Idempotency-Key': 'header-key' } });
+      expectProblem(differ, 400, 'invalid_input');
+      expect(differ.body.detail).toContain('headers.idempotency-key');
+      expect(differ.body.detail).toContain('body.idempotency_key');
+      expect((await t.call('GET', `/api/customers/${c.id}/orders`, { token: c.token })).body).toEqual([]);
+
+      const key = `both-${randomUUID()}`;
+      const first = await t.call('POST', '/api/orders', { token: c.token, body: { items, idempotency_key: key }, headers: { 'Idempotency-Key': key } });
+      expect(first.status, JSON.stringify(first.body)).toBe(201);
+      const headerOnly = await t.call('POST', '/api/orders', { token: c.token, body: { items }, headers: { 'Idempotency-Key': key } });
+      expect(headerOnly.status).toBe(200);
+      expect(headerOnly.body.id).toBe(first.body.id);
+    });
+
+    it('says in the OpenAPI document where the key comes from and that the two must agree', async () => {
+      const document = (await t.call('GET', '/openapi.json')).body;
+      for (const path of ['/api/orders', '/api/payments']) {
+        expect(document.paths[path].post.description, path).toMatch(/Idempotency-Key.*either alone.*must be equal/is);
+      }
+    });
+
     it('replays the same key and payload: 200 with the same body as the first 201, no second order', async () => {
       const a = await product(450);
       const c = await customer();

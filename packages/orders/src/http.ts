@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ModuleError, PageQuery } from '@shop/contract-kit';
 import { CancelOrderBody, CreateOrderBody, Order, OrdersErrors, type OrdersApi } from '@shop/orders-contract';
-import { PlatformErrors, canAccess, forbidden, idempotencyKeyOf, invalidInput, principalOf, requireAdmin, sendPage, type Principal } from '@shop/platform';
+import { PlatformErrors, canAccess, forbidden, IDEMPOTENCY_KEY_SOURCES, idempotencyKeyOf, principalOf, requireAdmin, sendPage, type Principal } from '@shop/platform';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const tags = ['orders'];
@@ -25,6 +25,7 @@ export function ordersRoutes(api: OrdersApi): FastifyPluginAsyncTypebox {
           tags,
           security,
           summary: 'Place an order. Needs an idempotency key (body field or Idempotency-Key header); prices come from the catalog.',
+          description: IDEMPOTENCY_KEY_SOURCES,
           body: CreateOrderBody,
           response: { 200: Order, 201: Order },
         },
@@ -33,8 +34,7 @@ export function ordersRoutes(api: OrdersApi): FastifyPluginAsyncTypebox {
         const principal = principalOf(request);
         const customerId = request.body.customer_id ?? principal.sub;
         if (!canAccess(principal, customerId)) throw forbidden('customer_id must be your own');
-        const key = idempotencyKeyOf(request, request.body.idempotency_key);
-        if (key === undefined) throw invalidInput('body.idempotency_key', 'is required (or send an Idempotency-Key header)');
+        const key = idempotencyKeyOf(request, request.body.idempotency_key, { required: true });
         const result = await api.createOrder({ customer_id: customerId, items: request.body.items, idempotency_key: key });
         return reply.code(result.created ? 201 : 200).send(result.order);
       },

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { ModuleError } from '@shop/contract-kit';
 import { OrdersErrors, type OrdersApi } from '@shop/orders-contract';
 import { CreatePaymentBody, Payment, PaymentsErrors, PaymentsQuery, type PaymentsApi } from '@shop/payments-contract';
-import { canAccess, idempotencyKeyOf, invalidInput, principalOf, type Principal } from '@shop/platform';
+import { canAccess, IDEMPOTENCY_KEY_SOURCES, idempotencyKeyOf, principalOf, type Principal } from '@shop/platform';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const tags = ['payments'];
@@ -36,13 +36,13 @@ export function paymentsRoutes(api: PaymentsApi, orders: OrdersApi): FastifyPlug
           security,
           summary:
             "Pay for a pending order: its total is charged with the payment method. Needs an idempotency key (body field or Idempotency-Key header); a retry with the same key answers 200 with the same payment. A decline answers 402 payment_declined and the failed payment is kept.",
+          description: IDEMPOTENCY_KEY_SOURCES,
           body: CreatePaymentBody,
           response: { 200: Payment, 201: Payment },
         },
       },
       async (request, reply) => {
-        const key = idempotencyKeyOf(request, request.body.idempotency_key);
-        if (key === undefined) throw invalidInput('body.idempotency_key', 'is required (or send an Idempotency-Key header)');
+        const key = idempotencyKeyOf(request, request.body.idempotency_key, { required: true });
         if (!(await owns(principalOf(request), request.body.order_id))) throw orderNotFound(request.body.order_id);
         const result = await api.processPayment({ order_id: request.body.order_id, payment_method: request.body.payment_method, idempotency_key: key });
         return reply.code(result.created ? 201 : 200).send(result.payment);

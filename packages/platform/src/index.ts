@@ -21,7 +21,7 @@ export { createModuleRuntime, type ModuleDeps, type ModuleInstance } from './mod
 export { buildHttpServer, listenAdmin, type AdminListener, type HttpServerOptions } from './http/server.ts';
 export { TokenVerifier, signToken, principalOf, requireAdmin, canAccess, type Principal, type AuthSettings } from './http/auth.ts';
 export { sendProblem, problemOf, PROBLEM_TYPE_BASE, type Problem } from './http/problem.ts';
-export { sendPage, idempotencyKeyOf } from './http/routes.ts';
+export { sendPage, idempotencyKeyOf, IDEMPOTENCY_KEY_SOURCES } from './http/routes.ts';
 export { fingerprint } from './fingerprint.ts';
 export { ServiceCredential } from './remote/service-auth.ts';
 export { callingModule, handedTo } from './remote/calling-module.ts';
