@@ -56,7 +56,7 @@ module.exports = {
   forbidden,
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: ['packages/app/test/fixtures/', 'packages/[^/]+/dist/'] },
+    exclude: { path: ['packages/app/test/fixtures/', '^release/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'default'], extensions: ['.ts', '.js'] },

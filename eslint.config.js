@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
-  { ignores: ['**/node_modules/**', '.data/**', '.tmp/**', 'coverage/**', 'packages/app/test/fixtures/**', 'packages/*/dist/**'] },
+  { ignores: ['**/node_modules/**', '.data/**', '.tmp/**', 'coverage/**', 'packages/app/test/fixtures/**', 'release/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
