@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { freePort, signToken } from '@shop/platform';
 import { createTestDatabase, deleteNatsStream, startNatsForTests, type TestDatabase } from '@shop/platform/testing';
+import { loadConfig } from '../src/config.ts';
 import { REPO_ROOT, childEnv, startServer, type ServerEnv, type ServerProcess } from './process.ts';
 
 /**
@@ -19,9 +20,12 @@ import { REPO_ROOT, childEnv, startServer, type ServerEnv, type ServerProcess } 
  *    Job's command runs with its environment (monolith); the split overlay's four processes run
  *    together on an empty database, migrating at start as every process still does.
  *
+ * overlays/payments-out (the monolith with payments moved out, step one) is rendered, validated and
+ * its environments checked with loadConfig; its processes are the same mechanism as split's.
+ *
  * Without kubectl the file is skipped, loudly; under CI (CI set) that is a failure instead.
  */
-const OVERLAYS = ['monolith', 'split'] as const;
+const OVERLAYS = ['monolith', 'split', 'payments-out'] as const;
 type Overlay = (typeof OVERLAYS)[number];
 
 const MIGRATE_MAIN = fileURLToPath(new URL('../src/migrate-main.ts', import.meta.url));
@@ -182,7 +186,7 @@ describe.skipIf(!kubectl)(kubectl ? 'Kubernetes manifests (deploy/)' : 'Kubernet
     const objects = rendered.get(overlay)!;
     const deployments = byKind(objects, 'Deployment');
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual(
-      overlay === 'monolith' ? ['shop'] : ['shop-inventory', 'shop-notifications', 'shop-orders', 'shop-payments'],
+      { monolith: ['shop-main'], split: ['shop-inventory', 'shop-notifications', 'shop-orders', 'shop-payments'], 'payments-out': ['shop-main', 'shop-payments'] }[overlay],
     );
     for (const deployment of deployments) {
       const name = deployment.metadata.name;
@@ -199,7 +203,7 @@ describe.skipIf(!kubectl)(kubectl ? 'Kubernetes manifests (deploy/)' : 'Kubernet
       const hpas = byKind(objects, 'HorizontalPodAutoscaler').filter((hpa) => hpa.spec.scaleTargetRef.name === name);
       expect(hpas, `${name}: HorizontalPodAutoscalers`).toHaveLength(1);
       expect(hpas[0]!.spec.metrics[0].resource.name).toBe('cpu');
-      if (overlay === 'monolith') expect(hpas[0]!.spec.minReplicas).toBe(3);
+      expect(hpas[0]!.spec.minReplicas).toBe(name === 'shop-main' ? 3 : 2);
       // The grace period covers preStop, then the app's whole shutdown (drain included), with a margin.
       const env = containerEnv(objects, main);
       const graceMs = deployment.spec.template.spec.terminationGracePeriodSeconds * 1000;
@@ -211,6 +215,16 @@ describe.skipIf(!kubectl)(kubectl ? 'Kubernetes manifests (deploy/)' : 'Kubernet
         expect(containerEnv(objects, container(named(objects, 'Deployment', `shop-${module}`))).MODULES).toBe(module);
         expect(deploymentBehind(objects, `shop-${module}`).metadata.name).toBe(`shop-${module}`);
       }
+    }
+    if (overlay === 'payments-out') {
+      // Step one of moving payments out: main still hosts it and knows its copy; the copy hosts payments only.
+      const main = containerEnv(objects, container(named(objects, 'Deployment', 'shop-main')));
+      expect(main).toMatchObject({ MODULES: 'orders,inventory,payments,notifications', PAYMENTS_URL: 'http://shop-payments:8080' });
+      const copy = containerEnv(objects, container(named(objects, 'Deployment', 'shop-payments')));
+      expect(copy).toMatchObject({ MODULES: 'payments', ORDERS_URL: 'http://shop-main:8080' });
+      expect(copy.PAYMENTS_URL).toBeUndefined();
+      // Both environments are ones the app accepts (the processes themselves start in the tests below for the other two overlays).
+      for (const env of [main, copy]) expect(() => loadConfig(env)).not.toThrow();
     }
     const job = named(objects, 'Job', 'shop-migrate');
     expect(container(job).command).toEqual(['node', '--enable-source-maps', 'dist/migrate.js']);
@@ -227,7 +241,7 @@ describe.skipIf(!kubectl)(kubectl ? 'Kubernetes manifests (deploy/)' : 'Kubernet
   });
 
   it('the validator catches a seeded invalid object', async () => {
-    const deployment = named(rendered.get('monolith')!, 'Deployment', 'shop');
+    const deployment = named(rendered.get('monolith')!, 'Deployment', 'shop-main');
     const stringPort = structuredClone(deployment);
     stringPort.spec.template.spec.containers[0].ports[0].containerPort = '8080';
     await expect(validate(stringPort)).rejects.toThrow(/containerPort must be integer/);
@@ -291,11 +305,11 @@ describe.skipIf(!kubectl)(kubectl ? 'Kubernetes manifests (deploy/)' : 'Kubernet
 
     it('monolith: the Job migrates, the process serves, /ready is 200; on SIGTERM it drains (503, still serving) and exits within the grace period', async () => {
       const objects = rendered.get('monolith')!;
-      const shop = (await deploy('monolith', true)).get('shop')!;
+      const shop = (await deploy('monolith', true)).get('shop-main')!;
       expect((await fetch(`${shop.url}/ready`)).status).toBe(200);
       expect((await fetch(`${shop.url}/health`)).status).toBe(200);
 
-      const deployment = named(objects, 'Deployment', 'shop');
+      const deployment = named(objects, 'Deployment', 'shop-main');
       const signalled = Date.now();
       shop.child.kill('SIGTERM');
       let ready = 200;
