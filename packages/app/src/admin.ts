@@ -12,7 +12,7 @@ const OutboxEvent = Type.Object({
   last_error: Type.Union([Type.String(), Type.Null()]),
   occurred_at: Type.String({ format: 'date-time' }),
   payload: Type.Unknown(),
-});
+}, { $id: 'OutboxEvent' });
 
 /** What an operator needs when events get stuck: see failed (poison) events and retry them. */
 export function adminRoutes(modules: readonly ModuleInstance[]): FastifyPluginAsyncTypebox {
@@ -24,7 +24,9 @@ export function adminRoutes(modules: readonly ModuleInstance[]): FastifyPluginAs
         schema: {
           tags: ['admin'],
           security: [{ bearerAuth: [] }],
+          operationId: 'listOutboxEvents',
           summary: 'Outbox events by status across modules (admin); failed ones need attention',
+          errors: [PlatformErrors.forbidden],
           querystring: Type.Object(
             { status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('failed'), Type.Literal('delivered')], { default: 'failed' })) },
             { additionalProperties: false },
@@ -50,7 +52,9 @@ export function adminRoutes(modules: readonly ModuleInstance[]): FastifyPluginAs
         schema: {
           tags: ['admin'],
           security: [{ bearerAuth: [] }],
+          operationId: 'retryOutboxEvent',
           summary: 'Put a failed event back in line (admin)',
+          errors: [PlatformErrors.forbidden, PlatformErrors.notFound],
           params: Type.Object({ module: Type.String(), id: Type.String({ format: 'uuid' }) }),
           response: { 200: Type.Object({ retried: Type.Boolean() }) },
         },

@@ -39,7 +39,7 @@ const Rollout = Type.Object({
   ended_at: Nullable(Type.String()),
   observed: Observed,
   waiting_for: Nullable(Type.String()),
-});
+}, { $id: 'Rollout' });
 const ModuleView = Type.Object({
   module: Type.String(),
   /** Null when no process has a remote copy of it (nothing to switch). */
@@ -47,7 +47,7 @@ const ModuleView = Type.Object({
   shadow: Nullable(Type.Boolean()),
   hosted_by: Type.Array(Type.String(), { description: 'Processes (alive replicas) hosting it' }),
   rollout: Nullable(Rollout),
-});
+}, { $id: 'ModuleView' });
 const Replica = Type.Object({
   id: Type.String(),
   process: Type.String(),
@@ -73,7 +73,7 @@ const TopologyView = Type.Object({
     },
     { description: 'This replica: where it reaches each module (differs between processes by design), and the switches it applies' },
   ),
-});
+}, { $id: 'TopologyView' });
 const RolloutBody = Type.Object(
   {
     steps: Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), { minItems: 1, maxItems: 20, description: 'Percentages, increasing, ending at 100; e.g. [1, 5, 25, 50, 100]' }),
@@ -82,6 +82,10 @@ const RolloutBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const ControlErrors = {
+  rolloutRunning: { code: 'rollout_running', status: 409, title: 'A rollout is steering this module' },
+} as const;
 
 const tags = ['admin'];
 const security = [{ bearerAuth: [] }];
@@ -117,7 +121,7 @@ export function topologyRoutes(topology: Topology, control: ControlPlane): Fasti
   const by = (request: FastifyRequest) => `admin:${principalOf(request).sub}`;
 
   return async (app) => {
-    app.get('/admin/topology', { schema: { tags, security, summary: 'The deployment: switches and rollouts per module, and the replicas alive (admin)', response: { 200: TopologyView } } }, async (request) => {
+    app.get('/admin/topology', { schema: { tags, security, operationId: 'getTopology', summary: 'The deployment: switches and rollouts per module, and the replicas alive (admin)', response: { 200: TopologyView }, errors: [PlatformErrors.forbidden] } }, async (request) => {
       requireAdmin(request);
       const [modules, replicas] = await Promise.all([moduleViews(), control.replicas()]);
       const placements = MODULE_NAMES.map((name) => {
@@ -133,6 +137,8 @@ export function topologyRoutes(topology: Topology, control: ControlPlane): Fasti
         schema: {
           tags,
           security,
+          operationId: 'setRemotePercent',
+          errors: [PlatformErrors.forbidden, PlatformErrors.notFound, ControlErrors.rolloutRunning],
           summary: "Change the share of a module's calls sent to its remote copy, on every replica, without a restart (admin). Sticky per key: raising it only moves keys to the remote side. Refused (409) while a rollout steers the module.",
           params: ModuleParams,
           body: Type.Object({ percent: Type.Integer({ minimum: 0, maximum: 100 }) }, { additionalProperties: false }),
@@ -157,6 +163,8 @@ export function topologyRoutes(topology: Topology, control: ControlPlane): Fasti
         schema: {
           tags,
           security,
+          operationId: 'setShadow',
+          errors: [PlatformErrors.forbidden, PlatformErrors.notFound],
           summary: "Turn the shadowing of a module's reads on or off, on every replica (admin)",
           params: ModuleParams,
           body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
@@ -179,6 +187,8 @@ export function topologyRoutes(topology: Topology, control: ControlPlane): Fasti
         schema: {
           tags,
           security,
+          operationId: 'startRollout',
+          errors: [PlatformErrors.forbidden, PlatformErrors.notFound, ControlErrors.rolloutRunning],
           summary: "Ramp a module's calls over to its remote copy step by step, rolling back to 0% by itself the moment a limit is breached (admin)",
           params: ModuleParams,
           body: RolloutBody,
@@ -202,7 +212,7 @@ export function topologyRoutes(topology: Topology, control: ControlPlane): Fasti
 
     app.get(
       '/admin/topology/:module/rollout',
-      { schema: { tags, security, summary: "The module's running rollout, else its latest (admin)", params: ModuleParams, response: { 200: Rollout } } },
+      { schema: { tags, security, operationId: 'getRollout', summary: "The module's running rollout, else its latest (admin)", params: ModuleParams, response: { 200: Rollout }, errors: [PlatformErrors.forbidden, PlatformErrors.notFound] } },
       async (request) => {
         requireAdmin(request);
         const rollout = await control.rollout(request.params.module);
@@ -213,7 +223,7 @@ export function topologyRoutes(topology: Topology, control: ControlPlane): Fasti
 
     app.delete(
       '/admin/topology/:module/rollout',
-      { schema: { tags, security, summary: 'Abort the running rollout: the module goes back to 0% (admin)', params: ModuleParams, response: { 200: Rollout } } },
+      { schema: { tags, security, operationId: 'abortRollout', summary: 'Abort the running rollout: the module goes back to 0% (admin)', params: ModuleParams, response: { 200: Rollout }, errors: [PlatformErrors.forbidden, PlatformErrors.notFound] } },
       async (request): Promise<RolloutView> => {
         requireAdmin(request);
         const aborted = await control.abortRollout(request.params.module, by(request));
@@ -223,7 +233,3 @@ export function topologyRoutes(topology: Topology, control: ControlPlane): Fasti
     );
   };
 }
-
-const ControlErrors = {
-  rolloutRunning: { code: 'rollout_running', status: 409, title: 'A rollout is steering this module' },
-} as const;

@@ -86,8 +86,11 @@ describe('platform routes', () => {
     expect(Object.keys(res.body.paths['/api/orders'])).toContain('post');
     expect(Object.keys(res.body.paths['/api/products'])).toEqual(expect.arrayContaining(['get', 'post']));
     expect(res.body.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
-    // The platform routes are not part of the API document.
-    expect(paths).not.toContain('/health');
+    // The probes are documented (tag platform: every listener answers them); the operations
+    // routes (served only by the admin listener with ADMIN_PORT) and /internal are not.
+    expect(paths).toEqual(expect.arrayContaining(['/health', '/ready']));
+    for (const hidden of ['/metrics', '/openapi.json', '/docs']) expect(paths).not.toContain(hidden);
+    expect(paths.filter((path) => path.startsWith('/internal'))).toEqual([]);
   });
 
   it('GET /docs answers 200 with the viewer (following any redirect)', async () => {

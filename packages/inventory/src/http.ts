@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { PageQuery } from '@shop/contract-kit';
-import { AdjustStockInput, CreateProductInput, Product, Reservation, type InventoryApi } from '@shop/inventory-contract';
-import { idempotencyKeyOf, requireAdmin, sendPage } from '@shop/platform';
+import { AdjustStockInput, CreateProductInput, InventoryErrors, Product, Reservation, type InventoryApi } from '@shop/inventory-contract';
+import { PlatformErrors, idempotencyKeyOf, requireAdmin, sendPage } from '@shop/platform';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const tags = ['inventory'];
@@ -17,9 +17,12 @@ export function inventoryRoutes(api: InventoryApi): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           security,
+          operationId: 'createProduct',
           summary: 'Add a product to the catalog (admin). Accepts an Idempotency-Key header.',
           body: CreateProductInput,
           response: { 200: Product, 201: Product },
+          idempotencyKey: 'header',
+          errors: [PlatformErrors.forbidden, InventoryErrors.skuConflict, InventoryErrors.idempotencyKeyReused],
         },
       },
       async (request, reply) => {
@@ -32,7 +35,7 @@ export function inventoryRoutes(api: InventoryApi): FastifyPluginAsyncTypebox {
 
     app.get(
       '/products',
-      { schema: { tags, security, summary: 'The catalog, newest first', querystring: PageQuery, response: { 200: Type.Array(Product) } } },
+      { schema: { tags, security, operationId: 'listProducts', summary: 'The catalog, newest first', querystring: PageQuery, response: { 200: Type.Array(Product) } } },
       async (request, reply) => {
         const page = request.query.page ?? 0;
         return sendPage(request, reply, page, await api.listProducts(page));
@@ -41,7 +44,7 @@ export function inventoryRoutes(api: InventoryApi): FastifyPluginAsyncTypebox {
 
     app.get(
       '/products/:id',
-      { schema: { tags, security, summary: 'One product', params: IdParams, response: { 200: Product } } },
+      { schema: { tags, security, operationId: 'getProduct', summary: 'One product', params: IdParams, response: { 200: Product }, errors: [InventoryErrors.productNotFound] } },
       async (request) => api.getProduct(request.params.id),
     );
 
@@ -51,10 +54,12 @@ export function inventoryRoutes(api: InventoryApi): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           security,
+          operationId: 'adjustStock',
           summary: 'Change the stock on hand by delta (admin); never below what is reserved',
           params: IdParams,
           body: AdjustStockInput,
           response: { 200: Product },
+          errors: [PlatformErrors.forbidden, InventoryErrors.productNotFound, InventoryErrors.insufficientStock],
         },
       },
       async (request) => {
@@ -69,9 +74,11 @@ export function inventoryRoutes(api: InventoryApi): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           security,
+          operationId: 'listReservations',
           summary: "An order's reservations (admin)",
           querystring: Type.Object({ order_id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
           response: { 200: Type.Array(Reservation) },
+          errors: [PlatformErrors.forbidden],
         },
       },
       async (request) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ModuleError, PageQuery } from '@shop/contract-kit';
-import { Contact, Notification, SetContactBody, type NotificationsApi } from '@shop/notifications-contract';
+import { Contact, Notification, NotificationsErrors, SetContactBody, type NotificationsApi } from '@shop/notifications-contract';
 import { PlatformErrors, canAccess, principalOf, sendPage } from '@shop/platform';
 import type { FastifyRequest } from 'fastify';
 
@@ -26,8 +26,10 @@ export function notificationsRoutes(api: NotificationsApi): FastifyPluginAsyncTy
         schema: {
           tags,
           security,
+          operationId: 'getPushKey',
           summary: "The server's VAPID public key, for a browser's pushManager.subscribe({ applicationServerKey }); 404 when Web Push is off",
-          response: { 200: Type.Object({ public_key: Type.String() }) },
+          response: { 200: Type.Object({ public_key: Type.String() }, { $id: 'PushKey' }) },
+          errors: [PlatformErrors.notFound],
         },
       },
       async () => {
@@ -43,10 +45,12 @@ export function notificationsRoutes(api: NotificationsApi): FastifyPluginAsyncTy
         schema: {
           tags,
           security,
+          operationId: 'setContact',
           summary: 'Set how the customer is notified: an email address and/or a Web Push subscription (HTTPS endpoint). Replaces the previous settings; a channel left out is switched off.',
           params: CustomerParams,
           body: SetContactBody,
           response: { 200: Contact },
+          errors: [PlatformErrors.notFound],
         },
       },
       async (request) => api.setContact(ownCustomer(request, request.params.customer_id), request.body),
@@ -55,7 +59,15 @@ export function notificationsRoutes(api: NotificationsApi): FastifyPluginAsyncTy
     app.get(
       '/customers/:customer_id/contact',
       {
-        schema: { tags, security, summary: "The customer's contact settings (404 contact_not_found if never set)", params: CustomerParams, response: { 200: Contact } },
+        schema: {
+          tags,
+          security,
+          operationId: 'getContact',
+          summary: "The customer's contact settings (404 contact_not_found if never set)",
+          params: CustomerParams,
+          response: { 200: Contact },
+          errors: [PlatformErrors.notFound, NotificationsErrors.contactNotFound],
+        },
       },
       async (request) => api.getContact(ownCustomer(request, request.params.customer_id)),
     );
@@ -66,10 +78,12 @@ export function notificationsRoutes(api: NotificationsApi): FastifyPluginAsyncTy
         schema: {
           tags,
           security,
+          operationId: 'listNotifications',
           summary: "The customer's notifications (order confirmed, cancelled, shipped; one per channel), newest first",
           params: CustomerParams,
           querystring: PageQuery,
           response: { 200: Type.Array(Notification) },
+          errors: [PlatformErrors.notFound],
         },
       },
       async (request, reply) => {

@@ -24,10 +24,13 @@ export function ordersRoutes(api: OrdersApi): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           security,
+          operationId: 'createOrder',
           summary: 'Place an order. Needs an idempotency key (body field or Idempotency-Key header); prices come from the catalog.',
           description: IDEMPOTENCY_KEY_SOURCES,
           body: CreateOrderBody,
           response: { 200: Order, 201: Order },
+          idempotencyKey: 'body-or-header',
+          errors: [PlatformErrors.forbidden, OrdersErrors.productNotFound, OrdersErrors.idempotencyKeyReused],
         },
       },
       async (request, reply) => {
@@ -42,7 +45,7 @@ export function ordersRoutes(api: OrdersApi): FastifyPluginAsyncTypebox {
 
     app.get(
       '/orders/:id',
-      { schema: { tags, security, summary: 'One order (your own, or any as admin)', params: IdParams, response: { 200: Order } } },
+      { schema: { tags, security, operationId: 'getOrder', summary: 'One order (your own, or any as admin)', params: IdParams, response: { 200: Order }, errors: [OrdersErrors.orderNotFound] } },
       async (request) => visibleOrder(principalOf(request), request.params.id),
     );
 
@@ -52,10 +55,12 @@ export function ordersRoutes(api: OrdersApi): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           security,
+          operationId: 'listCustomerOrders',
           summary: "A customer's orders, newest first",
           params: Type.Object({ customer_id: Type.String({ format: 'uuid' }) }),
           querystring: PageQuery,
           response: { 200: Type.Array(Order) },
+          errors: [PlatformErrors.notFound],
         },
       },
       async (request, reply) => {
@@ -70,7 +75,16 @@ export function ordersRoutes(api: OrdersApi): FastifyPluginAsyncTypebox {
     app.post(
       '/orders/:id/cancel',
       {
-        schema: { tags, security, summary: 'Cancel a pending or confirmed order (a captured payment is refunded)', params: IdParams, body: CancelOrderBody, response: { 200: Order } },
+        schema: {
+          tags,
+          security,
+          operationId: 'cancelOrder',
+          summary: 'Cancel a pending or confirmed order (a captured payment is refunded)',
+          params: IdParams,
+          body: CancelOrderBody,
+          response: { 200: Order },
+          errors: [OrdersErrors.orderNotFound, OrdersErrors.invalidStateTransition],
+        },
         // The body is optional: no body means no reason given.
         preValidation: async (request) => {
           request.body ??= {};
@@ -90,7 +104,17 @@ export function ordersRoutes(api: OrdersApi): FastifyPluginAsyncTypebox {
     ] as const) {
       app.post(
         `/orders/:id/${action}`,
-        { schema: { tags, security, summary, params: IdParams, response: { 200: Order } } },
+        {
+          schema: {
+            tags,
+            security,
+            operationId: `${action}Order`,
+            summary,
+            params: IdParams,
+            response: { 200: Order },
+            errors: [PlatformErrors.forbidden, OrdersErrors.orderNotFound, OrdersErrors.invalidStateTransition],
+          },
+        },
         async (request) => {
           requireAdmin(request);
           return action === 'ship' ? api.shipOrder(request.params.id) : api.deliverOrder(request.params.id);

@@ -37,8 +37,17 @@ export function paymentsRoutes(api: PaymentsApi, orders: OrdersApi): FastifyPlug
           summary:
             "Pay for a pending order: its total is charged with the payment method. Needs an idempotency key (body field or Idempotency-Key header); a retry with the same key answers 200 with the same payment. A decline answers 402 payment_declined and the failed payment is kept.",
           description: IDEMPOTENCY_KEY_SOURCES,
+          operationId: 'createPayment',
           body: CreatePaymentBody,
           response: { 200: Payment, 201: Payment },
+          idempotencyKey: 'body-or-header',
+          errors: [
+            OrdersErrors.orderNotFound,
+            PaymentsErrors.paymentDeclined,
+            PaymentsErrors.orderNotPayable,
+            PaymentsErrors.idempotencyKeyReused,
+            PaymentsErrors.providerUnavailable,
+          ],
         },
       },
       async (request, reply) => {
@@ -51,7 +60,17 @@ export function paymentsRoutes(api: PaymentsApi, orders: OrdersApi): FastifyPlug
 
     app.get(
       '/payments/:id',
-      { schema: { tags, security, summary: 'One payment (of your own order, or any as admin)', params: IdParams, response: { 200: Payment } } },
+      {
+        schema: {
+          tags,
+          security,
+          operationId: 'getPayment',
+          summary: 'One payment (of your own order, or any as admin)',
+          params: IdParams,
+          response: { 200: Payment },
+          errors: [PaymentsErrors.paymentNotFound],
+        },
+      },
       async (request) => {
         const payment = await api.getPayment(request.params.id);
         if (!(await owns(principalOf(request), payment.order_id))) throw new ModuleError(PaymentsErrors.paymentNotFound, `no payment with id ${request.params.id}`);
@@ -66,8 +85,10 @@ export function paymentsRoutes(api: PaymentsApi, orders: OrdersApi): FastifyPlug
           tags,
           security,
           summary: "Every payment attempt for an order (your own, or any as admin), newest first",
+          operationId: 'listPayments',
           querystring: PaymentsQuery,
           response: { 200: Type.Array(Payment) },
+          errors: [OrdersErrors.orderNotFound],
         },
       },
       async (request) => {

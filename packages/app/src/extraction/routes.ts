@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
 import { Type } from 'typebox';
-import { requireAdmin } from '@shop/platform';
+import { PlatformErrors, requireAdmin } from '@shop/platform';
 import { scoreModules } from './criteria.ts';
 import { DEFAULT_GIT_DAYS, DEFAULT_WINDOW_HOURS, gatherEvidence } from './gather.ts';
 
@@ -31,7 +31,7 @@ export const ExtractionReportSchema = Type.Object({
       recommendation: Type.String(),
     }),
   ),
-});
+}, { $id: 'ExtractionReport' });
 
 export interface ExtractionRoutesOptions {
   /** The owner's pool (`Database.pool`): reads the platform schema and every module's outbox and inbox. */
@@ -50,6 +50,8 @@ export function extractionRoutes(options: ExtractionRoutesOptions): FastifyPlugi
         schema: {
           tags: ['admin'],
           security: [{ bearerAuth: [] }],
+          operationId: 'getExtractionReport',
+          errors: [PlatformErrors.forbidden],
           summary: 'Which modules to extract: five criteria scored 0-2 from run-time counts, git history, CODEOWNERS and extraction.config.json; extract at 6/10 (admin)',
           querystring: Type.Object(
             {

@@ -12,7 +12,7 @@ export const Product = Type.Object({
   stock_quantity: Quantity,
   reserved_quantity: Quantity,
   created_at: Type.String({ format: 'date-time' }),
-});
+}, { $id: 'Product' });
 export type Product = Static<typeof Product>;
 
 export const CreateProductInput = Type.Object(
@@ -46,5 +46,5 @@ export const Reservation = Type.Object({
   quantity: Type.Integer({ minimum: 1 }),
   status: ReservationStatus,
   created_at: Type.String({ format: 'date-time' }),
-});
+}, { $id: 'Reservation' });
 export type Reservation = Static<typeof Reservation>;

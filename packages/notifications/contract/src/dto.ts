@@ -30,7 +30,7 @@ export const Contact = Type.Object({
   email: Type.Union([Type.String({ format: 'email' }), Type.Null()]),
   push_subscription: Type.Union([PushSubscription, Type.Null()]),
   updated_at: Type.String({ format: 'date-time' }),
-});
+}, { $id: 'Contact' });
 export type Contact = Static<typeof Contact>;
 
 /** Body of `PUT /api/customers/:customer_id/contact`: replaces the settings (absent = none). */
@@ -78,5 +78,5 @@ export const Notification = Type.Object({
   /** Why it was skipped or last failed; null when sent. */
   detail: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
-});
+}, { $id: 'Notification' });
 export type Notification = Static<typeof Notification>;

@@ -15,7 +15,7 @@ export const OrderItem = Type.Object({
   product_id: Uuid,
   quantity: Type.Integer({ minimum: 1 }),
   unit_price_cents: Type.Integer({ minimum: 0 }),
-});
+}, { $id: 'OrderItem' });
 export type OrderItem = Static<typeof OrderItem>;
 
 export const Order = Type.Object({
@@ -27,7 +27,7 @@ export const Order = Type.Object({
   cancel_reason: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-});
+}, { $id: 'Order' });
 export type Order = Static<typeof Order>;
 
 /** Limits a single order may reach; beyond them the input is rejected as invalid. */

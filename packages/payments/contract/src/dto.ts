@@ -25,7 +25,7 @@ export const Payment = Type.Object({
   /** The provider's id of the charge (a Stripe PaymentIntent id), once it has one. */
   provider_ref: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String({ format: 'date-time' }),
-});
+}, { $id: 'Payment' });
 export type Payment = Static<typeof Payment>;
 
 /**

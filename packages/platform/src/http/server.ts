@@ -3,12 +3,14 @@ import http, { type IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { Type } from 'typebox';
 import { ModuleError } from '@shop/contract-kit';
 import type { Logger } from 'pino';
 import { PlatformErrors } from '../errors.ts';
 import { installRequestContext } from '../remote/request-context.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import type { TokenVerifier } from './auth.ts';
+import { servedDocument, swaggerOptions } from './openapi.ts';
 import { installProblemHandling, sendProblem } from './problem.ts';
 import { installValidation } from './validation.ts';
 
@@ -37,6 +39,7 @@ export interface HttpServerOptions {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const ProbeStatus = Type.Object({ status: Type.String() });
 
 /** The largest request body accepted (413 `payload_too_large` above). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -85,32 +88,32 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   installBodyDiscard(app); // after the draining hook: it sees the Connection: close that one sets
   if (options.separateAdmin) installAdminSplit(app);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Shop API',
-        version: options.version,
-        description:
-          'A commerce backend: a modular monolith designed to be split. Errors are RFC 9457 problem+json with a stable `code`. Lists are JSON arrays, 20 items a page (`?page=N`, 0-based, newest first); a `Link: <...>; rel="next"` header says a next page exists.',
-      },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      security: [],
-    },
-  });
+  await app.register(swagger, swaggerOptions(options.version));
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
-    if (options.draining?.()) return sendProblem(reply, new ModuleError(PlatformErrors.unavailable, 'shutting down'));
-    const { ready, detail } = await options.readiness();
-    if (ready) return { status: 'ready' };
-    return sendProblem(reply, new ModuleError(PlatformErrors.unavailable, detail ?? 'not ready'));
-  });
+  app.get('/health', { schema: { tags: ['platform'], operationId: 'getHealth', summary: 'The process is alive', response: { 200: ProbeStatus } } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['platform'],
+        operationId: 'getReadiness',
+        summary: 'The process can serve: database reachable, migrations applied, not shutting down',
+        response: { 200: ProbeStatus },
+        errors: [PlatformErrors.unavailable],
+      },
+    },
+    async (_request, reply) => {
+      if (options.draining?.()) return sendProblem(reply, new ModuleError(PlatformErrors.unavailable, 'shutting down'));
+      const { ready, detail } = await options.readiness();
+      if (ready) return { status: 'ready' };
+      return sendProblem(reply, new ModuleError(PlatformErrors.unavailable, detail ?? 'not ready'));
+    },
+  );
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(options.telemetry.registry.contentType).send(await options.telemetry.registry.metrics()),
   );
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, async (request) => servedDocument(app, request, adminRequests.has(request.raw)));
 
   await app.register(
     async (api) => {
