@@ -1,5 +1,6 @@
 import type { Agent } from 'node:https';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type pg from 'pg';
 import { inventoryMigrations } from '@shop/inventory';
 import { notificationsMigrations } from '@shop/notifications';
 import { ordersMigrations } from '@shop/orders';
@@ -30,7 +31,7 @@ import { ACCESS_TABLES, METHOD_TABLES, compose, type ModuleApis } from './compos
 import type { AppConfig } from './config.ts';
 import { resolveAuth, resolveVapidKeys, writeDevTokens, type DevTokens } from './credentials.ts';
 import { extractionRoutes } from './extraction/routes.ts';
-import { MODULE_NAMES, type ModuleName } from './topology-config.ts';
+import { MODULE_NAMES, type ModuleName, type Topology } from './topology-config.ts';
 import { topologyRoutes } from './topology-routes.ts';
 
 export const VERSION = '0.1.0';
@@ -57,6 +58,25 @@ export interface RunningApp {
   readonly logger: Logger;
   readonly devTokens: DevTokens | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * The public API under `/api`: every module's routes, then the operators' (admin) ones. What
+ * `/openapi.json` documents; `openapi-document.ts` builds the same list without a database.
+ */
+export function publicApiRoutes(parts: {
+  moduleRoutes: readonly FastifyPluginAsync[];
+  modules: readonly ModuleInstance[];
+  pool: pg.Pool;
+  topology: Topology;
+  control: ControlPlane;
+}): FastifyPluginAsync[] {
+  return [
+    ...parts.moduleRoutes,
+    adminRoutes(parts.modules),
+    extractionRoutes({ pool: parts.pool, modules: MODULE_NAMES }),
+    topologyRoutes(parts.topology, parts.control),
+  ];
 }
 
 /** What only tests and embedders change: how outgoing connections trust their peers. */
@@ -130,7 +150,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       logger,
       telemetry,
       verifier: new TokenVerifier(auth),
-      apiRoutes: [...composition.routes, adminRoutes(modules), extractionRoutes({ pool: database.pool, modules: MODULE_NAMES }), topologyRoutes(config.topology, control)],
+      apiRoutes: publicApiRoutes({ moduleRoutes: composition.routes, modules, pool: database.pool, topology: config.topology, control }),
       ...(serviceSecret ? { internalRoutes: internalRoutes(exposed, new ServiceCredential(serviceSecret, 'verifier')) } : {}),
       version: VERSION,
       separateAdmin: config.adminPort !== undefined,
