@@ -4,7 +4,7 @@ import { EDGE, type AccessTable, type MethodTable } from '@shop/contract-kit';
 import { createInventoryModule, createInventoryClient, inventoryRoutes } from '@shop/inventory';
 import { InventoryAccess, InventoryMethods, type InventoryApi } from '@shop/inventory-contract';
 import { createNotificationsModule, createNotificationsClient, notificationsRoutes } from '@shop/notifications';
-import { NotificationsAccess, NotificationsMethods, type NotificationsApi } from '@shop/notifications-contract';
+import { NotificationsAccess, NotificationsMethods, NotificationsPersonalFields, type NotificationsApi } from '@shop/notifications-contract';
 import { createOrdersModule, createOrdersClient, ordersRoutes } from '@shop/orders';
 import { OrdersAccess, OrdersMethods, type OrdersApi } from '@shop/orders-contract';
 import { createPaymentProvider, createPaymentsClient, createPaymentsModule, paymentsRoutes } from '@shop/payments';
@@ -14,6 +14,7 @@ import {
   RemotePercent,
   RolloutWatch,
   ServiceCredential,
+  ShadowSwitch,
   handedTo,
   shadowApi,
   splitApi,
@@ -50,6 +51,14 @@ export const ACCESS_TABLES: { readonly [M in ModuleName]: AccessTable<ModuleApis
   inventory: InventoryAccess,
   payments: PaymentsAccess,
   notifications: NotificationsAccess,
+};
+
+/** What each module's contract marks personal in its answers (redacted from shadow mismatches). */
+const PERSONAL_FIELDS: { readonly [M in ModuleName]: readonly string[] } = {
+  orders: [],
+  inventory: [],
+  payments: [],
+  notifications: NotificationsPersonalFields,
 };
 
 /** What the composition root built: hosted modules, every interface, public routes, switches. */
@@ -133,14 +142,25 @@ export function compose(deps: CompositionDeps): Composition {
     // The switches the control plane turns (every replica alike): the share sent to the remote copy, the shadow on or off.
     const sw: ModuleSwitch = {
       percent: where.url ? new RemotePercent(where.remotePercent) : undefined,
-      shadow: where.shadowUrl ? { on: true } : undefined,
+      shadow: where.shadowUrl ? new ShadowSwitch() : undefined,
       watch: new RolloutWatch(),
     };
     switches.set(name, sw);
     if (where.url) api = splitApi({ module: name, local: api, remote: client(remoteAt(name, where.url)), methods, telemetry, percent: sw.percent!, watch: sw.watch });
     if (where.shadowUrl) {
       const shadow = sw.shadow!;
-      api = shadowApi({ module: name, local: api, shadow: client(remoteAt(name, where.shadowUrl)), methods, telemetry, logger, enabled: () => shadow.on, watch: sw.watch });
+      api = shadowApi({
+        module: name,
+        local: api,
+        shadow: client(remoteAt(name, where.shadowUrl)),
+        methods,
+        telemetry,
+        logger,
+        enabled: () => shadow.on,
+        watch: sw.watch,
+        personal: PERSONAL_FIELDS[name],
+        onMismatch: (mismatch) => shadow.record(mismatch),
+      });
     }
     return api;
   }

@@ -87,6 +87,16 @@ const ControlErrors = {
   rolloutRunning: { code: 'rollout_running', status: 409, title: 'A rollout is steering this module' },
 } as const;
 
+const Mismatch = Type.Object({
+  module: Type.String(),
+  method: Type.String(),
+  replica: Type.String({ description: 'The replica that saw it' }),
+  at: Type.String(),
+  args: Type.Unknown({ description: 'The call, redacted' }),
+  local: Type.Unknown({ description: "The local (served) answer, redacted: the value, or { error: { code, detail } }" }),
+  shadow: Type.Unknown({ description: "The copy's answer, redacted, in the same form" }),
+});
+
 const tags = ['admin'];
 const security = [{ bearerAuth: [] }];
 const ModuleParams = Type.Object({ module: Type.Union(MODULE_NAMES.map((name) => Type.Literal(name))) });
@@ -154,6 +164,26 @@ export function topologyRoutes(topology: Topology, control: ControlPlane): Fasti
         }
         request.log.info({ module: name, percent: request.body.percent }, 'remote percent changed');
         return moduleView(name);
+      },
+    );
+
+    app.get(
+      '/admin/shadow/mismatches',
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'The latest shadow mismatches (up to 20 per module and method, from every replica), both answers side by side with personal data redacted (admin)',
+          querystring: Type.Object(
+            { module: Type.Optional(Type.Union(MODULE_NAMES.map((name) => Type.Literal(name)))), method: Type.Optional(Type.String({ maxLength: 64 })) },
+            { additionalProperties: false },
+          ),
+          response: { 200: Type.Object({ mismatches: Type.Array(Mismatch) }) },
+        },
+      },
+      async (request) => {
+        requireAdmin(request);
+        return { mismatches: await control.mismatches(request.query) };
       },
     );
 

@@ -198,6 +198,20 @@ describe.skipIf(!nats)(nats ? 'control plane' : `control plane — ${SKIPPED}`, 
       expect(orders(await topologyAt(t!, 'main-a')).remote_percent).toBe(0);
       const logged = [...t!.processes.values()].flatMap((started) => started.server.logs()).filter((entry) => entry.msg === 'rollout rolled back');
       expect(logged).toHaveLength(1);
+
+      // What diverged, readable by an operator from any replica: both answers side by side.
+      const read = await eventually(async () => {
+        const res = await call(t!.url('main-b'), 'GET', '/api/admin/shadow/mismatches?module=orders&method=getOrder', { token: t!.adminToken });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        expect(res.body.mismatches.length).toBeGreaterThan(0);
+        return res.body.mismatches;
+      }, 10_000, 100);
+      expect(read.length).toBeLessThanOrEqual(20);
+      const [latest] = read;
+      expect(placed.ids).toContain(latest.args[0]);
+      expect(latest.local).toMatchObject({ id: latest.args[0], status: 'pending' });
+      expect(latest.shadow).toMatchObject({ error: { code: 'order_not_found' } });
+      expect((await call(t!.url('main-b'), 'GET', '/api/admin/shadow/mismatches', { token: await t!.tokenFor(randomUUID()) })).status).toBe(403);
     });
   });
 });

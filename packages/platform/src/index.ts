@@ -37,3 +37,7 @@ export { ControlPlane, type ControlPlaneOptions, type ModuleSwitch, type Rollout
 export { RolloutWatch } from './control/rollout-watch.ts';
 export { DEFAULT_LIMITS, judge, type RolloutLimits, type RolloutDecision, type StepStats } from './control/rollout-rules.ts';
 export type { ReplicaView, RolloutView, SwitchView } from './control/control-reads.ts';
+export { ShadowSwitch } from './control/shadow-switch.ts';
+export type { MismatchView } from './control/control-reads.ts';
+export { PERSONAL_FIELDS, redact } from './remote/redact.ts';
+export type { ShadowMismatch } from './remote/shadow.ts';

@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ModuleError } from '@shop/contract-kit';
-import { PlatformErrors, Telemetry, shadowApi } from '@shop/platform';
+import { PlatformErrors, Telemetry, shadowApi, type ShadowMismatch } from '@shop/platform';
 import { CatalogMethods, FakeCatalog, ITEMS, counterValue, deferred, itemNotFound, memoryLogger, type CatalogApi, type Item } from './fixtures/catalog.ts';
 
 /** A dark-launched catalog: `local` serves, `shadow` is the copy on trial. */
-function setUp(options: { timeoutMs?: number; maxInFlight?: number; normalise?: (value: unknown) => unknown; shadowItems?: Item[] } = {}) {
+function setUp(
+  options: { timeoutMs?: number; maxInFlight?: number; normalise?: (value: unknown) => unknown; shadowItems?: Item[]; personal?: string[]; onMismatch?: (m: ShadowMismatch) => void } = {},
+) {
   const { shadowItems = ITEMS, ...wrapperOptions } = options;
   const local = new FakeCatalog(ITEMS);
   const shadow = new FakeCatalog(shadowItems);
@@ -27,6 +29,29 @@ afterEach(() => {
 });
 
 describe('shadowApi', () => {
+  it('hands each mismatch over and logs it with personal data redacted: members the contract names, and e-mail addresses anywhere', async () => {
+    const recorded: ShadowMismatch[] = [];
+    const shadowItems = [{ ...ITEMS[0]!, name: 'kettle for ann@example.com' }, ITEMS[1]!];
+    const { api, verdicts, lines } = setUp({ shadowItems, personal: ['tags'], onMismatch: (m) => recorded.push(m) });
+
+    await api.getItem('i1');
+    await verdicts('getItem', 1);
+
+    expect(recorded).toEqual([
+      {
+        module: 'catalog',
+        method: 'getItem',
+        args: ['i1'],
+        local: { id: 'i1', name: 'kettle', tags: '[redacted]' },
+        shadow: { id: 'i1', name: 'kettle for [email]', tags: '[redacted]' },
+      },
+    ]);
+    const logged = JSON.stringify(lines.filter((line) => line.msg === 'shadow answer differs from local'));
+    expect(logged).toContain('[email]');
+    expect(logged).not.toContain('ann@example.com');
+    expect(logged).not.toContain('kitchen');
+  });
+
   it('answers with local, sends reads to both and writes to local only, ever', async () => {
     const { api, local, shadow, verdicts } = setUp();
     shadow.reversedKeys = true;
@@ -132,7 +157,7 @@ describe('shadowApi', () => {
     await verdicts('getItem', 1);
     expect(await count('getItem', 'mismatch')).toBe(1);
     expect(await mismatches('getItem')).toBe(1);
-    expect(lines.find((line) => line.msg === 'shadow answer differs from local')?.shadow).toBe('error item_not_found: the copy lost it');
+    expect(lines.find((line) => line.msg === 'shadow answer differs from local')?.shadow).toBe('{"error":{"code":"item_not_found","detail":"the copy lost it"}}');
   });
 
   it('counts a transport failure of the shadow as shadow_error, not a mismatch, and the caller does not see it', async () => {

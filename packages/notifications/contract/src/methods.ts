@@ -18,3 +18,9 @@ export const NotificationsAccess = {
   getPushPublicKey: { callers: [EDGE], args: [] },
   listNotifications: { callers: [EDGE], args: [Uuid, Type.Integer({ minimum: 0 })] },
 } as const satisfies AccessTable<NotificationsApi>;
+
+/**
+ * Members of this module's answers that are a customer's personal data: never logged or shown to
+ * operators as they are (shadow mismatches redact them, beside the platform's own list).
+ */
+export const NotificationsPersonalFields = ['email', 'push_subscription', 'endpoint', 'keys'] as const;

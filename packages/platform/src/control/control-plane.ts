@@ -7,14 +7,18 @@ import { inTransaction } from '../db/transaction.ts';
 import { ensureControlTables } from './control-tables.ts';
 import { judge, type RolloutDecision } from './rollout-rules.ts';
 import { RolloutWatch, isEmpty } from './rollout-watch.ts';
-import { readRollout, readSwitches, readReplicas, sumStepStats, type ReplicaView, type RolloutView, type SwitchView } from './control-reads.ts';
+import { readMismatches, readRollout, readSwitches, readReplicas, sumStepStats, type MismatchView, type ReplicaView, type RolloutView, type SwitchView } from './control-reads.ts';
+import type { ShadowSwitch } from './shadow-switch.ts';
+
+/** Mismatches kept per module and method in the database. */
+const MISMATCHES_KEPT = 20;
 
 /** A module with a remote copy in this process: the switches the control plane turns. */
 export interface ModuleSwitch {
   /** The share sent to its remote copy; undefined when it has only a shadow copy here. */
   readonly percent: RemotePercent | undefined;
-  /** Whether its reads are shadowed; undefined when no shadow copy is configured here. */
-  readonly shadow: { on: boolean } | undefined;
+  /** Whether its reads are shadowed, and the mismatches seen; undefined when no shadow copy is configured here. */
+  readonly shadow: ShadowSwitch | undefined;
   readonly watch: RolloutWatch;
 }
 
@@ -92,6 +96,7 @@ export class ControlPlane {
         if (this.#options.switches.size === 0) return;
         await this.#follow();
         await this.#judgeRollouts();
+        await this.#writeMismatches();
       } catch (error) {
         this.#options.logger.warn({ err: error }, 'control plane tick failed; trying again at the next');
       }
@@ -111,6 +116,11 @@ export class ControlPlane {
   /** The switches as this replica applies them now (what it follows, not what is stored). */
   applied(): Array<{ module: string; remote_percent: number | null; shadow: boolean | null }> {
     return [...this.#options.switches].map(([module, sw]) => ({ module, remote_percent: sw.percent?.get() ?? null, shadow: sw.shadow?.on ?? null }));
+  }
+
+  /** The latest mismatches of every replica, per module and method, newest first. */
+  mismatches(filter: { module?: string; method?: string } = {}): Promise<MismatchView[]> {
+    return readMismatches(this.#options.pool, filter, MISMATCHES_KEPT);
   }
 
   switches(): Promise<SwitchView[]> {
@@ -244,6 +254,24 @@ export class ControlPlane {
       if (rowCount === 1) await setPercent(client, module, 0, reason);
       return rowCount === 1;
     });
+  }
+
+  /** The mismatches every shadow saw since the last tick, into the database (the latest kept per module and method). */
+  async #writeMismatches(): Promise<void> {
+    const batch = [...this.#options.switches.values()].flatMap((sw) => sw.shadow?.drain() ?? []);
+    if (batch.length === 0) return;
+    const json = (key: 'args' | 'local' | 'shadow') => batch.map((m) => JSON.stringify(m[key] ?? null));
+    await this.#options.pool.query(
+      `WITH added AS (
+         INSERT INTO platform.shadow_mismatches (module, method, replica, args, local, shadow, at)
+         SELECT module, method, $1, args, local, shadow, at
+         FROM unnest($2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::jsonb[], $7::timestamptz[]) AS m(module, method, args, local, shadow, at)
+         RETURNING module, method)
+       DELETE FROM platform.shadow_mismatches d USING (SELECT DISTINCT module, method FROM added) a
+       WHERE d.module = a.module AND d.method = a.method
+         AND d.id < (SELECT min(id) FROM (SELECT id FROM platform.shadow_mismatches k WHERE k.module = a.module AND k.method = a.method ORDER BY id DESC LIMIT $8) AS kept)`,
+      [this.#replicaId, batch.map((m) => m.module), batch.map((m) => m.method), json('args'), json('local'), json('shadow'), batch.map((m) => m.at), MISMATCHES_KEPT],
+    );
   }
 
   async #heartbeat(): Promise<void> {

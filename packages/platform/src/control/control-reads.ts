@@ -116,3 +116,25 @@ export async function sumStepStats(db: pg.Pool | pg.PoolClient, rolloutId: strin
   }
   return stats;
 }
+
+/** A shadow mismatch as stored: both answers redacted, side by side. */
+export interface MismatchView {
+  readonly module: string;
+  readonly method: string;
+  readonly replica: string;
+  readonly at: string;
+  readonly args: unknown;
+  readonly local: unknown;
+  readonly shadow: unknown;
+}
+
+export async function readMismatches(pool: pg.Pool, filter: { module?: string; method?: string }, perMethod: number): Promise<MismatchView[]> {
+  const { rows } = await pool.query(
+    `SELECT module, method, replica, at, args, local, shadow FROM (
+       SELECT *, row_number() OVER (PARTITION BY module, method ORDER BY id DESC) AS n FROM platform.shadow_mismatches
+       WHERE ($1::text IS NULL OR module = $1) AND ($2::text IS NULL OR method = $2)) AS latest
+     WHERE n <= $3 ORDER BY module, method, at DESC`,
+    [filter.module ?? null, filter.method ?? null, perMethod],
+  );
+  return rows.map((row) => ({ ...row, at: row.at.toISOString() }));
+}

@@ -47,6 +47,18 @@ const SCHEMA_SQL = `
     remote_latency bigint[] NOT NULL,
     PRIMARY KEY (rollout_id, step_index, replica)
   );
+  -- The latest shadow mismatches per module and method (redacted), for operators to read.
+  CREATE TABLE IF NOT EXISTS platform.shadow_mismatches (
+    id bigserial PRIMARY KEY,
+    module text NOT NULL,
+    method text NOT NULL,
+    replica text NOT NULL,
+    args jsonb NOT NULL,
+    local jsonb NOT NULL,
+    shadow jsonb NOT NULL,
+    at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX IF NOT EXISTS shadow_mismatches_latest ON platform.shadow_mismatches (module, method, id DESC);
   -- Every running replica, refreshed by its heartbeat; a stopping one removes itself.
   CREATE TABLE IF NOT EXISTS platform.replicas (
     id text PRIMARY KEY,

@@ -39,6 +39,18 @@ function codeOf(error: unknown): string {
   return isModuleError(error) ? error.code : PlatformErrors.internal.code;
 }
 
+/** One side as plain data: its answer, `{ error: { code, detail } }`, or `{ timeout: true }`. */
+export function outcomeAsData(outcome: Outcome): unknown {
+  switch (outcome.kind) {
+    case 'timeout':
+      return { timeout: true };
+    case 'error':
+      return { error: { code: codeOf(outcome.error), detail: messageOf(outcome.error) } };
+    case 'answer':
+      return outcome.value;
+  }
+}
+
 /** One side, as text for a log line: bounded, so a mismatch on a big page cannot flood the logs. */
 export function describeOutcome(outcome: Outcome, maxChars: number): string {
   switch (outcome.kind) {

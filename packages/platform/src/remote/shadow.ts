@@ -5,7 +5,17 @@ import type { Telemetry } from '../telemetry/metrics.ts';
 import { bindMethod, type Method } from './bind-method.ts';
 import { InFlightLimit } from './in-flight-limit.ts';
 import { sortKeysDeep } from './normalise.ts';
-import { describeOutcome, describeValue, verdictOf, type Outcome, type Verdict } from './shadow-verdict.ts';
+import { PERSONAL_FIELDS, redact } from './redact.ts';
+import { describeOutcome, describeValue, outcomeAsData, verdictOf, type Outcome, type Verdict } from './shadow-verdict.ts';
+
+/** A mismatch as an operator may read it: both answers (and the arguments) with personal data redacted. */
+export interface ShadowMismatch {
+  readonly module: string;
+  readonly method: string;
+  readonly args: unknown;
+  readonly local: unknown;
+  readonly shadow: unknown;
+}
 
 export interface ShadowOptions<Api> {
   /** The module's name, as metrics and logs label it (e.g. `orders`). */
@@ -28,6 +38,10 @@ export interface ShadowOptions<Api> {
   readonly enabled?: () => boolean;
   /** Told each verdict while a rollout of the module runs. */
   readonly watch?: RolloutWatch;
+  /** Member names the module's contract marks personal, beyond `PERSONAL_FIELDS`: redacted from logs and records. */
+  readonly personal?: readonly string[];
+  /** Told each mismatch, redacted (e.g. to keep the latest for `GET /api/admin/shadow/mismatches`). */
+  readonly onMismatch?: (mismatch: ShadowMismatch) => void;
 }
 
 /** Each answer in a mismatch log line is cut to this many characters. */
@@ -48,7 +62,8 @@ const MAX_LOGGED_CHARS = 4_096;
  * by the gradual switch, where each call goes to exactly one side.
  */
 export function shadowApi<Api extends object>(options: ShadowOptions<Api>): Api {
-  const { module, telemetry, logger, enabled, watch } = options;
+  const { module, telemetry, logger, enabled, watch, onMismatch } = options;
+  const personal = new Set([...PERSONAL_FIELDS, ...(options.personal ?? [])]);
   const normalise = options.normalise ?? sortKeysDeep;
   const limit = new InFlightLimit(options.maxInFlight ?? 100, options.timeoutMs ?? 2_000);
   const wrapped: Record<string, Method> = {};
@@ -83,16 +98,25 @@ export function shadowApi<Api extends object>(options: ShadowOptions<Api>): Api 
       if (verdict !== 'shadow_error') watch?.shadow(verdict === 'mismatch');
       if (verdict === 'mismatch') {
         mismatches.inc();
+        // Both answers may carry a customer's data (an e-mail address, a push endpoint): never as they are.
+        const mismatch: ShadowMismatch = {
+          module,
+          method,
+          args: redact(args, personal),
+          local: redact(outcomeAsData(localOutcome), personal),
+          shadow: redact(outcomeAsData(shadowOutcome), personal),
+        };
         logger.warn(
           {
             module,
             method,
-            args: describeValue(args, MAX_LOGGED_CHARS),
-            local: describeOutcome(localOutcome, MAX_LOGGED_CHARS),
-            shadow: describeOutcome(shadowOutcome, MAX_LOGGED_CHARS),
+            args: describeValue(mismatch.args, MAX_LOGGED_CHARS),
+            local: describeValue(mismatch.local, MAX_LOGGED_CHARS),
+            shadow: describeValue(mismatch.shadow, MAX_LOGGED_CHARS),
           },
           'shadow answer differs from local',
         );
+        onMismatch?.(mismatch);
       } else if (verdict === 'shadow_error') {
         logger.debug({ module, method, shadow: describeOutcome(shadowOutcome, 256) }, 'shadow call gave no verdict');
       }
