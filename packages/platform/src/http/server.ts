@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -11,7 +12,7 @@ import { installRequestContext } from '../remote/request-context.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import type { TokenVerifier } from './auth.ts';
 import { servedDocument, swaggerOptions } from './openapi.ts';
-import { installProblemHandling, sendProblem } from './problem.ts';
+import { installProblemHandling, problemOf, sendProblem } from './problem.ts';
 import { installValidation } from './validation.ts';
 
 export interface HttpServerOptions {
@@ -68,6 +69,9 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     },
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    // Bytes that are not HTTP (a bad request line or header, a body sent without Content-Length):
+    // problem+json and a clean close, never a reply read as the answer to another request.
+    clientErrorHandler: answerClientError,
     // At close, idle keep-alive connections are closed at once (busy ones after their response).
     forceCloseConnections: 'idle',
     // Errors the router raises before any route runs (a path parameter over 100 characters, bad
@@ -193,6 +197,47 @@ function installDraining(app: FastifyInstance, draining: () => boolean): void {
 }
 
 /**
+ * Sockets on which the client sent bytes that are not HTTP after a request still being answered
+ * (e.g. a GET whose body went without Content-Length: by HTTP's framing, the body is the next
+ * request, and not a valid one): that request gets its answer, with `Connection: close`.
+ */
+const condemned = new WeakSet<Socket>();
+/** How long a condemned connection may stay open for the answer in flight. */
+const CONDEMNED_GRACE_MS = 30_000;
+
+/**
+ * Replaces Fastify's default, which writes a plain-JSON 400 without `Connection: close` and then
+ * destroys the socket at once: a keep-alive client took that connection as reusable and lost its
+ * next request to ECONNRESET, and when a request was still in flight the 400 was read as its
+ * answer. Like Node's own handler, nothing is written over a response in flight; that response
+ * closes the connection instead. Otherwise a 400 (408, 431) problem+json says `Connection: close`
+ * and the socket is ended, not reset.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight) {
+    condemned.add(socket);
+    if (inFlight.headersSent) inFlight.once('finish', () => socket.end());
+    setTimeout(() => socket.destroy(), CONDEMNED_GRACE_MS).unref();
+    return;
+  }
+  const [status, code, title, detail] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'Request timeout', 'the request did not arrive in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'Request headers too large', 'the request headers are larger than the server accepts']
+        : [400, PlatformErrors.invalidInput.code, PlatformErrors.invalidInput.title, 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify(problemOf(new ModuleError({ code, status, title }, detail)));
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+/**
  * A response that closes its connection (Fastify answers a body over the limit, or one it could
  * not parse, with `Connection: close`; so does every response while draining) waits until the
  * client has sent the rest of the body, which is read and thrown away, up to `BODY_DISCARD_LIMIT`.
@@ -204,6 +249,7 @@ function installDraining(app: FastifyInstance, draining: () => boolean): void {
 function installBodyDiscard(app: FastifyInstance): void {
   app.addHook('onSend', (request, reply, payload, done) => {
     const raw = request.raw;
+    if (condemned.has(raw.socket)) reply.header('connection', 'close');
     const closes = String(reply.getHeader('connection') ?? '').toLowerCase() === 'close';
     if (!closes || raw.complete || raw.destroyed) return done(null, payload);
     discardBody(raw).then(() => done(null, payload), done);
