@@ -322,7 +322,11 @@ describe('ADMIN_PORT: /metrics, /docs and /openapi.json on a listener of their o
     const openapi = await call(adminUrl, 'GET', '/openapi.json');
     expect(openapi.status).toBe(200);
     expect(Object.keys(openapi.body.paths)).toContain('/api/orders');
-    expect((await call(adminUrl, 'GET', '/docs/json')).status).toBe(200);
+    // Its servers (and the viewer's, for "Try it out") name the public port, where the API is.
+    expect(openapi.body.servers).toEqual([expect.objectContaining({ url: publicUrl })]);
+    const viewerDocument = await call(adminUrl, 'GET', '/docs/json');
+    expect(viewerDocument.status).toBe(200);
+    expect(viewerDocument.body.servers).toEqual([expect.objectContaining({ url: publicUrl })]);
     expect((await call(adminUrl, 'GET', '/health')).status).toBe(200);
     expect((await call(adminUrl, 'GET', '/ready')).status).toBe(200);
     // Nothing else on the admin port.

@@ -105,11 +105,11 @@ export function swaggerOptions(version: string): FastifyDynamicSwaggerOptions {
 }
 
 /**
- * The document as served: `servers` is this request's own origin, or, on the admin listener
- * (ADMIN_PORT), the same host on the public listener's port, where the API is.
+ * The document as served (`/openapi.json`, and `/docs/json` for the viewer's "Try it out"):
+ * `servers` is this request's own origin, or, on the admin listener (ADMIN_PORT), the same host
+ * on the public listener's port, where the API is. A shallow copy: the cached document is shared.
  */
-export function servedDocument(app: FastifyInstance, request: FastifyRequest, adminListener: boolean): object {
-  const document = app.swagger() as Record<string, unknown>;
+export function servedDocument(document: object, app: FastifyInstance, request: FastifyRequest, adminListener: boolean): Record<string, unknown> {
   let origin = `${request.protocol}://${request.host}`;
   const address = app.server.address();
   if (adminListener && typeof address === 'object' && address) {

@@ -93,7 +93,11 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   if (options.separateAdmin) installAdminSplit(app);
 
   await app.register(swagger, swaggerOptions(options.version));
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    transformSpecification: (document, request) => servedDocument(document, app, request, adminRequests.has(request.raw)),
+    transformSpecificationClone: false,
+  });
 
   app.get('/health', { schema: { tags: ['platform'], operationId: 'getHealth', summary: 'The process is alive', response: { 200: ProbeStatus } } }, async () => ({ status: 'ok' }));
   app.get(
@@ -117,7 +121,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(options.telemetry.registry.contentType).send(await options.telemetry.registry.metrics()),
   );
-  app.get('/openapi.json', { schema: { hide: true } }, async (request) => servedDocument(app, request, adminRequests.has(request.raw)));
+  app.get('/openapi.json', { schema: { hide: true } }, async (request) => servedDocument(app.swagger(), app, request, adminRequests.has(request.raw)));
 
   await app.register(
     async (api) => {
