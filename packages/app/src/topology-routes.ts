@@ -173,6 +173,8 @@ export function topologyRoutes(topology: Topology, control: ControlPlane): Fasti
         schema: {
           tags,
           security,
+          operationId: 'listShadowMismatches',
+          errors: [PlatformErrors.forbidden],
           summary: 'The latest shadow mismatches (up to 20 per module and method, from every replica), both answers side by side with personal data redacted (admin)',
           querystring: Type.Object(
             { module: Type.Optional(Type.Union(MODULE_NAMES.map((name) => Type.Literal(name)))), method: Type.Optional(Type.String({ maxLength: 64 })) },
