@@ -44,9 +44,20 @@ const ENTRY_POINTS = {
   migrate: path.join(ROOT, 'packages/app/src/migrate-main.ts'),
 };
 
+/** The commit the release is built from, for `build_info` (SHOP_COMMIT wins: an image build has no .git). */
+function commitOf(): string {
+  if (process.env.SHOP_COMMIT) return process.env.SHOP_COMMIT;
+  try {
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+const COMMIT = commitOf();
+
 /** Every file a build reads, hashed: equal to the last build's means the release is up to date. */
 async function inputsHash(): Promise<string> {
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(COMMIT).update('\0');
   const files = ['package.json', 'package-lock.json', 'scripts/build.ts'];
   for (const dir of await readdir(path.join(ROOT, 'packages'), { recursive: true })) {
     const file = String(dir);
@@ -112,6 +123,7 @@ async function buildRelease(): Promise<void> {
     metafile: true,
     absWorkingDir: ROOT,
     // Bundled CommonJS (Ajv) may require Node's built-ins; ESM has no `require` of its own.
+    define: { 'process.env.SHOP_COMMIT': JSON.stringify(COMMIT) },
     banner: { js: "import { createRequire as __shopCreateRequire } from 'node:module'; const require = __shopCreateRequire(import.meta.url);" },
     plugins: [releasePlugin],
   });

@@ -131,6 +131,8 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       pushAgent: hooks.pushAgent,
     });
     const modules = composition.hosted;
+    for (const [name, pool] of database.pools()) telemetry.watchPool(name, pool);
+    telemetry.buildInfo(VERSION, process.env.SHOP_COMMIT ?? 'dev');
     // The deployment's switches and rollouts, shared by every replica through the database.
     const control = new ControlPlane({
       pool: database.pool,

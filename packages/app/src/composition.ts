@@ -1,6 +1,6 @@
 import type { Agent } from 'node:https';
 import type { FastifyPluginAsync } from 'fastify';
-import { EDGE, type AccessTable, type MethodTable } from '@shop/contract-kit';
+import { EDGE, type AccessTable, type EventEnvelope, type MethodTable } from '@shop/contract-kit';
 import { createInventoryModule, createInventoryClient, inventoryRoutes } from '@shop/inventory';
 import { InventoryAccess, InventoryMethods, type InventoryApi } from '@shop/inventory-contract';
 import { createNotificationsModule, createNotificationsClient, notificationsRoutes } from '@shop/notifications';
@@ -19,6 +19,7 @@ import {
   shadowApi,
   splitApi,
   type EventBus,
+  type Subscription,
   type Logger,
   type ModuleDatabase,
   type ModuleInstance,
@@ -120,7 +121,7 @@ export function compose(deps: CompositionDeps): Composition {
   const moduleDeps = (schema: string) => ({ db: deps.db(schema), bus: deps.bus, logger, telemetry, outbox: deps.outbox });
 
   const remoteAt = (name: ModuleName, url: string) => {
-    const remote = new RemoteModule({ module: name, url, credential: credential!, logger });
+    const remote = new RemoteModule({ module: name, url, credential: credential!, logger, telemetry });
     remotes.push(remote);
     return remote;
   };
@@ -131,11 +132,7 @@ export function compose(deps: CompositionDeps): Composition {
     const methods = METHOD_TABLES[name] as MethodTable<ModuleApis[M]>;
     if (!where.hosted) return client(remoteAt(name, where.url!));
     const module = build();
-    hosted.push({
-      ...module,
-      // Event handlers' CPU is the module's too (its API calls are measured by instrumentApi).
-      subscriptions: module.subscriptions.map((subscription) => ({ ...subscription, handle: (event) => traffic.measure(name, () => subscription.handle(event)) })),
-    });
+    hosted.push({ ...module, subscriptions: module.subscriptions.map((subscription) => metered(name, subscription)) });
     local[name] = traffic.atEntry(name, module.api);
     let api = module.api;
     if (!where.url && !where.shadowUrl) return api;
@@ -209,6 +206,38 @@ export function compose(deps: CompositionDeps): Composition {
       await Promise.all(remotes.map((remote) => remote.close()));
     },
   };
+
+  /**
+   * A module's subscription with its work charged to the module (CPU, the extraction report's
+   * evidence: its API calls are measured by instrumentApi) and each event's lag measured, whether
+   * the bus hands events over one by one (NATS) or in batches (in process).
+   */
+  function metered(module: ModuleName, subscription: Subscription): Subscription {
+    const lag = telemetry.eventLag.labels(subscription.consumer);
+    const handled = (events: readonly EventEnvelope[]) => {
+      const now = Date.now();
+      for (const event of events) lag.observe(Math.max(0, now - Date.parse(event.occurred_at)) / 1000);
+    };
+    const { handleBatch } = subscription;
+    return {
+      ...subscription,
+      handle: (event) =>
+        traffic.measure(module, async () => {
+          await subscription.handle(event);
+          handled([event]);
+        }),
+      ...(handleBatch
+        ? {
+            handleBatch: (events: readonly EventEnvelope[]) =>
+              traffic.measure(module, async () => {
+                const outcomes = await handleBatch.call(subscription, events);
+                handled(events);
+                return outcomes;
+              }),
+          }
+        : {}),
+    };
+  }
 
   /** A module's routes, each answered request counted as the module's (its share of requests). */
   function countRequests(module: ModuleName, routes: FastifyPluginAsync<any>): FastifyPluginAsync {

@@ -40,7 +40,7 @@ export function createNotificationsModule(deps: NotificationsModuleDeps): Module
     available: { email: !!channels.email, push: !!channels.push },
     pushPublicKey: deps.push.vapid?.publicKey ?? null,
   });
-  const sender = new NotificationSender({ db: deps.db, uow: runtime.uow, channels, logger: runtime.logger }, deps.delivery);
+  const sender = new NotificationSender({ db: deps.db, uow: runtime.uow, channels, logger: runtime.logger, callOut: runtime.callOut }, deps.delivery);
   const api = runtime.instrument<NotificationsApi>(service);
   return {
     name: 'notifications',

@@ -1,5 +1,5 @@
 import { NotificationSent } from '@shop/notifications-contract';
-import { BatchWorker, type Logger, type ModuleDatabase, type UnitOfWork } from '@shop/platform';
+import { BatchWorker, type CallOut, type Logger, type ModuleDatabase, type UnitOfWork } from '@shop/platform';
 import { PermanentSendFailure, type OutboundChannel } from './channels/channel.ts';
 import { retryDelayMs, type RetryPolicy } from './domain.ts';
 import * as queue from './queue.ts';
@@ -42,14 +42,16 @@ export class NotificationSender {
   readonly #uow: UnitOfWork;
   readonly #channels: Channels;
   readonly #logger: Logger;
+  readonly #callOut: CallOut;
   readonly #options: Required<DeliveryOptions>;
   readonly #worker: BatchWorker;
 
-  constructor(deps: { db: ModuleDatabase; uow: UnitOfWork; channels: Channels; logger: Logger }, options: DeliveryOptions = {}) {
+  constructor(deps: { db: ModuleDatabase; uow: UnitOfWork; channels: Channels; logger: Logger; callOut: CallOut }, options: DeliveryOptions = {}) {
     this.#db = deps.db;
     this.#uow = deps.uow;
     this.#channels = deps.channels;
     this.#logger = deps.logger;
+    this.#callOut = deps.callOut;
     this.#options = { ...DEFAULTS, ...withoutUndefined(options) };
     this.#worker = new BatchWorker({
       round: () => this.#sendDue(),
@@ -90,7 +92,7 @@ export class NotificationSender {
     const channel = notification.channel === 'none' ? undefined : this.#channels[notification.channel];
     try {
       if (!channel) throw new Error(`${notification.channel} is not configured in this process`);
-      await channel.send(notification);
+      await this.#callOut(notification.channel === 'email' ? 'smtp' : 'web-push', 'send', () => channel.send(notification));
     } catch (error) {
       return this.#recordFailure(notification, error as Error);
     }

@@ -31,7 +31,7 @@ export interface PaymentsModuleDeps extends ModuleDeps {
 /** Builds the payments module. */
 export function createPaymentsModule(deps: PaymentsModuleDeps): ModuleInstance<PaymentsApi> {
   const runtime = createModuleRuntime('payments', deps);
-  const settlement = new Settlement({ db: deps.db, uow: runtime.uow, provider: deps.provider, logger: runtime.logger });
+  const settlement = new Settlement({ db: deps.db, uow: runtime.uow, provider: deps.provider, logger: runtime.logger, callOut: runtime.callOut });
   const reconciler = new Reconciler(
     { db: deps.db, settlement, logger: runtime.logger },
     { intervalMs: deps.reconcileIntervalMs, quietMs: deps.reconcileAfterMs },

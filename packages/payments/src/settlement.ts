@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { PaymentCaptured, PaymentFailed, PaymentRefunded } from '@shop/payments-contract';
-import type { ModuleDatabase, Tx, UnitOfWork } from '@shop/platform';
+import type { CallOut, ModuleDatabase, Tx, UnitOfWork } from '@shop/platform';
 import { CURRENCY, chargeKeyOf, refundKeyOf } from './domain.ts';
 import type { ChargeResult, PaymentProvider } from './provider.ts';
 import * as repo from './repository.ts';
@@ -16,26 +16,29 @@ export class Settlement {
   readonly #uow: UnitOfWork;
   readonly #provider: PaymentProvider;
   readonly #logger: Logger;
+  readonly #callOut: CallOut;
   readonly #inFlight = new Map<string, Promise<repo.StoredPayment>>();
   readonly #background = new Set<Promise<unknown>>();
 
-  constructor(deps: { db: ModuleDatabase; uow: UnitOfWork; provider: PaymentProvider; logger: Logger }) {
+  constructor(deps: { db: ModuleDatabase; uow: UnitOfWork; provider: PaymentProvider; logger: Logger; callOut: CallOut }) {
     this.#db = deps.db;
     this.#uow = deps.uow;
     this.#provider = deps.provider;
     this.#logger = deps.logger;
+    this.#callOut = deps.callOut;
   }
 
   /** Asks the provider to charge a pending payment and settles it; throws what the provider throws. */
   charge(payment: repo.StoredPayment): Promise<repo.StoredPayment> {
     return this.#once(`charge:${payment.id}`, async () => {
-      const result = await this.#provider.charge({
+      const charge = {
         amount_cents: payment.amount_cents,
         currency: CURRENCY,
         payment_method: payment.payment_method,
         idempotency_key: chargeKeyOf(payment.id),
         order_id: payment.order_id,
-      });
+      };
+      const result = await this.#callOut('payment-provider', 'charge', () => this.#provider.charge(charge), (outcome) => outcome.status);
       return this.#settle(payment, result);
     });
   }
@@ -44,7 +47,10 @@ export class Settlement {
   refund(payment: repo.StoredPayment): Promise<repo.StoredPayment> {
     return this.#once(`refund:${payment.id}`, async () => {
       if (payment.provider_ref === null) throw new Error(`captured payment ${payment.id} has no provider ref`);
-      const { ref } = await this.#provider.refund({ payment_ref: payment.provider_ref, amount_cents: payment.amount_cents, idempotency_key: refundKeyOf(payment.id) });
+      const providerRef = payment.provider_ref;
+      const { ref } = await this.#callOut('payment-provider', 'refund', () =>
+        this.#provider.refund({ payment_ref: providerRef, amount_cents: payment.amount_cents, idempotency_key: refundKeyOf(payment.id) }),
+      );
       return this.#uow.run(async (tx) => {
         const refunded = await repo.completeRefund(tx.db, payment.id, ref);
         if (!refunded) return (await repo.findPayment(tx.db, payment.id))!;

@@ -14,7 +14,9 @@ export function instrumentApi<Api extends object>(module: string, api: Api, tele
   for (const method of methodNames(api)) {
     const target = (api as Record<string, (...args: unknown[]) => Promise<unknown>>)[method]!.bind(api);
     const ok = telemetry.moduleCalls.labels(module, method, 'ok');
+    const duration = telemetry.callDuration.labels(module, method, 'local');
     wrapped[method] = async (...args: unknown[]) => {
+      const started = performance.now();
       try {
         const result = await traffic.measure(module, () => target(...args));
         ok.inc();
@@ -22,6 +24,8 @@ export function instrumentApi<Api extends object>(module: string, api: Api, tele
       } catch (error) {
         telemetry.moduleCalls.inc({ module, method, outcome: isModuleError(error) ? error.code : 'error' });
         throw error;
+      } finally {
+        duration.observe((performance.now() - started) / 1000);
       }
     };
   }

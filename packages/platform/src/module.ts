@@ -39,11 +39,32 @@ export function createModuleRuntime(name: string, deps: ModuleDeps) {
   const logger = deps.logger.child({ module: name });
   const outbox = new OutboxDispatcher({ db: deps.db, source: name, bus: deps.bus, logger, telemetry: deps.telemetry }, deps.outbox);
   const uow = new UnitOfWork(deps.db, () => outbox.kick());
-  deps.telemetry.watchOutbox(name, () => outbox.counts());
+  deps.telemetry.watchOutbox(name, () => outbox.counts(), () => outbox.oldestPendingSeconds());
   return {
     logger,
     uow,
     outbox,
     instrument: <Api extends object>(api: Api): Api => instrumentApi(name, api, deps.telemetry),
+    callOut: externalCalls(name, deps.telemetry),
+  };
+}
+
+/**
+ * Runs a call to a service outside the system (a payment provider, a mail server, a push
+ * service) and counts it in `external_calls_total` by outcome: what `outcomeOf` names its result
+ * (`ok` by default), or `error` when it throws.
+ */
+export type CallOut = <T>(service: string, operation: string, work: () => Promise<T>, outcomeOf?: (result: T) => string) => Promise<T>;
+
+function externalCalls(module: string, telemetry: Telemetry): CallOut {
+  return async (service, operation, work, outcomeOf) => {
+    let outcome = 'error';
+    try {
+      const result = await work();
+      outcome = outcomeOf ? outcomeOf(result) : 'ok';
+      return result;
+    } finally {
+      telemetry.externalCalls.inc({ module, service, operation, outcome });
+    }
   };
 }

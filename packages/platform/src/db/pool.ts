@@ -73,6 +73,11 @@ export class Database {
     }
   }
 
+  /** Every pool of the process by name (`owner`, and each module role's), for metrics. */
+  pools(): ReadonlyMap<string, pg.Pool> {
+    return new Map([['owner', this.pool], ...[...this.#modules].map(([schema, { pool }]) => [schema, pool] as const)]);
+  }
+
   /** How many connections each pool may open: the owner's, and each module's own. */
   connectionLimits(): Record<string, number> {
     const limits: Record<string, number> = { owner: this.pool.options.max };

@@ -200,6 +200,13 @@ export class OutboxDispatcher {
     return counts;
   }
 
+  /** How long the oldest event still to deliver has waited, in seconds; 0 when none waits. */
+  async oldestPendingSeconds(): Promise<number> {
+    const { rows } = await sql<{ age: number | null }>`
+      SELECT extract(epoch FROM now() - occurred_at)::float8 AS age FROM ${this.#table} WHERE status = 'pending' ORDER BY seq LIMIT 1`.execute(this.#db.kysely);
+    return Math.max(0, rows[0]?.age ?? 0);
+  }
+
   async list(status: OutboxRow['status'], limit = 100): Promise<OutboxRow[]> {
     const { rows } = await sql<OutboxRow>`
       SELECT seq, id, event_type, event_version, payload, traceparent, occurred_at, status, attempts, last_error

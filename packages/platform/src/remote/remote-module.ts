@@ -18,6 +18,7 @@ import type { MethodKind } from '@shop/contract-kit';
 import type { Logger } from 'pino';
 import { moduleErrorFromProblem, moduleUnavailable, isTransportFailure, TransportFailure } from './remote-errors.ts';
 import { propagationHeaders } from './request-context.ts';
+import type { Telemetry } from '../telemetry/metrics.ts';
 import type { ServiceCredential } from './service-auth.ts';
 
 export interface RemoteModuleOptions {
@@ -40,6 +41,8 @@ export interface RemoteModuleOptions {
   readonly halfOpenAfterMs?: number;
   /** Connections kept alive to each address; default 32. */
   readonly connections?: number;
+  /** Where call latency (side `remote`) and each address's circuit state are reported. */
+  readonly telemetry?: Telemetry;
 }
 
 /** One address of the module: its connection pool (opened on first use) and its own circuit. */
@@ -73,6 +76,7 @@ export class RemoteModule {
   readonly #connections: number;
   readonly #credential: ServiceCredential;
   readonly #logger: Logger;
+  readonly #telemetry: Telemetry | undefined;
   readonly #retries: IPolicy;
 
   constructor(options: RemoteModuleOptions) {
@@ -83,6 +87,7 @@ export class RemoteModule {
     this.#halfOpenAfterMs = options.halfOpenAfterMs ?? 2_000;
     this.#credential = options.credential;
     this.#logger = options.logger.child({ remote_module: options.module });
+    this.#telemetry = options.telemetry;
     const transport = handleWhen(isTransportFailure);
     // A host that hangs is as down as one that refuses: timeouts count against the circuit too
     // (but are not retried: a hung host would only multiply the caller's wait).
@@ -94,7 +99,12 @@ export class RemoteModule {
       const address: Address = { origin, pool: undefined, breaker, policy: wrap(breaker, perAttempt), openedAt: 0 };
       breaker.onBreak(() => (address.openedAt = Date.now()));
       // By name (open, half-open, closed): CircuitState is a numeric enum, and "1" tells an operator nothing.
-      breaker.onStateChange((state) => this.#logger.warn({ circuit: CIRCUIT_STATES[state] ?? String(state), address: origin }, `circuit to ${options.module} changed`));
+      const circuit = options.telemetry?.circuitState.labels(options.module, origin);
+      circuit?.set(0);
+      breaker.onStateChange((state) => {
+        this.#logger.warn({ circuit: CIRCUIT_STATES[state] ?? String(state), address: origin }, `circuit to ${options.module} changed`);
+        circuit?.set(CIRCUIT_LEVELS[state] ?? 2);
+      });
       return address;
     });
     const attempts = options.attempts ?? Math.max(3, urls.length);
@@ -104,6 +114,15 @@ export class RemoteModule {
 
   /** Calls `method` on the remote module with `args`; resolves with its result or throws its error. */
   async call<T>(method: string, args: readonly unknown[], kind: MethodKind): Promise<T> {
+    const started = performance.now();
+    try {
+      return await this.#call<T>(method, args, kind);
+    } finally {
+      this.#telemetry?.callDuration.observe({ module: this.module, method, side: 'remote' }, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #call<T>(method: string, args: readonly unknown[], kind: MethodKind): Promise<T> {
     // One attempt on the next address whose circuit lets calls through.
     const once = () => {
       const address = this.#next();
@@ -174,6 +193,14 @@ export class RemoteModule {
     throw error;
   }
 }
+
+/** As `remote_circuit_state` reports them: the higher, the less traffic gets through. */
+const CIRCUIT_LEVELS: Record<number, number> = {
+  [CircuitState.Closed]: 0,
+  [CircuitState.HalfOpen]: 1,
+  [CircuitState.Open]: 2,
+  [CircuitState.Isolated]: 2,
+};
 
 const CIRCUIT_STATES: Record<number, string> = {
   [CircuitState.Closed]: 'closed',

@@ -84,6 +84,7 @@ export function shadowApi<Api extends object>(options: ShadowOptions<Api>): Api 
       dropped: telemetry.shadowCalls.labels(module, method, 'dropped'),
     };
     const mismatches = telemetry.shadowMismatches.labels(module, method);
+    const shadowDuration = telemetry.callDuration.labels(module, method, 'shadow');
 
     const record = (localOutcome: Outcome, shadowOutcome: Outcome, args: unknown[]) => {
       let verdict: Verdict;
@@ -126,7 +127,9 @@ export function shadowApi<Api extends object>(options: ShadowOptions<Api>): Api 
       // Local first, and its result handed back untouched (same promise, same error).
       const answer = local(...args);
       if (enabled && !enabled()) return answer;
-      const shadowOutcome = limit.tryRun(() => shadow(...args) as Promise<unknown>);
+      const started = performance.now();
+      const timed = () => (shadow(...args) as Promise<unknown>).finally(() => shadowDuration.observe((performance.now() - started) / 1000));
+      const shadowOutcome = limit.tryRun(timed);
       if (shadowOutcome === undefined) {
         counted.dropped.inc();
         return answer;

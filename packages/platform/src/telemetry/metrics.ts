@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ModuleTraffic } from './module-traffic.ts';
 
@@ -75,7 +76,43 @@ export class Telemetry {
     registers: [this.registry],
   });
 
+  /** Module calls by the side that served them: the local module, its remote copy over HTTP, or the shadow copy. */
+  readonly callDuration = new Histogram({
+    name: 'module_call_duration_seconds',
+    help: 'Time a module call took, by module, method and side (local, remote, shadow)',
+    labelNames: ['module', 'method', 'side'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  /** Each remote module address's circuit: 0 closed, 1 half-open, 2 open. */
+  readonly circuitState = new Gauge({
+    name: 'remote_circuit_state',
+    help: 'Circuit breaker of each address of a module in another process: 0 closed, 1 half-open, 2 open',
+    labelNames: ['module', 'address'] as const,
+    registers: [this.registry],
+  });
+
+  /** How long after it happened an event was handled by a consumer here (outbox, bus, inbox). */
+  readonly eventLag = new Histogram({
+    name: 'event_handling_lag_seconds',
+    help: 'Time from an event being published to a consumer of this process handling it, by consumer',
+    labelNames: ['consumer'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  /** Calls a module makes to the outside world (payment provider, SMTP, Web Push), by outcome. */
+  readonly externalCalls = new Counter({
+    name: 'external_calls_total',
+    help: 'Calls to services outside the system, by module, service, operation and outcome',
+    labelNames: ['module', 'service', 'operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly #backlogSources = new Map<string, () => Promise<Record<string, number>>>();
+  readonly #oldestSources = new Map<string, () => Promise<number>>();
+  readonly #pools = new Map<string, pg.Pool>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -93,10 +130,51 @@ export class Telemetry {
         }
       },
     });
+    const oldest = this.#oldestSources;
+    new Gauge({
+      name: 'outbox_oldest_pending_age_seconds',
+      help: "Age of each module outbox's oldest event still to deliver (0 when none; read at scrape time)",
+      labelNames: ['module'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [module, age] of oldest) this.set({ module }, await age().catch(() => 0));
+      },
+    });
+    const pools = this.#pools;
+    new Gauge({
+      name: 'db_pool_connections',
+      help: 'Database connections of each pool (owner, or a module role), by state: total, idle, waiting (clients queued for one), max',
+      labelNames: ['pool', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [name, pool] of pools) {
+          this.set({ pool: name, state: 'total' }, pool.totalCount);
+          this.set({ pool: name, state: 'idle' }, pool.idleCount);
+          this.set({ pool: name, state: 'waiting' }, pool.waitingCount);
+          this.set({ pool: name, state: 'max' }, pool.options.max ?? 10);
+        }
+      },
+    });
   }
 
-  /** Lets `/metrics` show a module's outbox backlog, counted only when scraped. */
-  watchOutbox(module: string, count: () => Promise<Record<string, number>>): void {
+  /** Lets `/metrics` show a module's outbox backlog and the age of its oldest pending event, read only when scraped. */
+  watchOutbox(module: string, count: () => Promise<Record<string, number>>, oldestPendingSeconds?: () => Promise<number>): void {
     this.#backlogSources.set(module, count);
+    if (oldestPendingSeconds) this.#oldestSources.set(module, oldestPendingSeconds);
+  }
+
+  /** Lets `/metrics` show a connection pool's use (`owner`, or a module's own), read when scraped. */
+  watchPool(name: string, pool: pg.Pool): void {
+    this.#pools.set(name, pool);
+  }
+
+  /** `build_info`: 1, labelled with what runs (so dashboards can tell releases and runtimes apart). */
+  buildInfo(version: string, commit: string): void {
+    new Gauge({ name: 'build_info', help: 'What this process runs: version, commit and Node', labelNames: ['version', 'commit', 'node'] as const, registers: [this.registry] }).set(
+      { version, commit, node: process.version },
+      1,
+    );
   }
 }
