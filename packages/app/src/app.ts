@@ -151,6 +151,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     const server = await buildHttpServer({
       logger,
       telemetry,
+      accessLog: config.accessLog,
       verifier: new TokenVerifier(auth),
       apiRoutes: publicApiRoutes({ moduleRoutes: composition.routes, modules, pool: database.pool, topology: config.topology, control }),
       ...(serviceSecret ? { internalRoutes: internalRoutes(exposed, new ServiceCredential(serviceSecret, 'verifier')) } : {}),

@@ -20,6 +20,8 @@ export interface AppConfig {
   /** Unset secret (development only): one is generated and kept under `dataDir`. */
   readonly auth: AuthSettings | { kind: 'hs256-dev' };
   readonly logLevel: string;
+  /** `ACCESS_LOG=on`: a log line per answered request. */
+  readonly accessLog: boolean;
   /** The modules hosted here (MODULES). */
   readonly modules: readonly ModuleName[];
   /** Where every module lives, events between processes, and the service credential. */
@@ -52,6 +54,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(read.string('DATA_DIR', './.data')),
     auth: authSettings(read, production),
     logLevel: read.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    accessLog: read.oneOf('ACCESS_LOG', 'off', ['on', 'off']) === 'on',
     modules: topology.hosted,
     topology,
     ...shutdown(read, production),

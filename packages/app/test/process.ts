@@ -23,6 +23,7 @@ const CONFIG_VARS = [
   'HOST',
   'ADMIN_PORT',
   'LOG_LEVEL',
+  'ACCESS_LOG',
   'MODULES',
   'NODE_ENV',
   'AUTH_JWT_SECRET',

@@ -1,3 +1,4 @@
+import { installAccessLog } from './access-log.ts';
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -37,6 +38,8 @@ export interface HttpServerOptions {
    * listener (`listenAdmin`), and answer 404 here; unset, they are served with the rest.
    */
   readonly separateAdmin?: boolean;
+  /** One log line per answered request (`ACCESS_LOG=on`); off by default. */
+  readonly accessLog?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -88,6 +91,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   installProblemHandling(app);
   installRequestContext(app);
   installRequestTelemetry(app, options.telemetry);
+  if (options.accessLog) installAccessLog(app, options.logger);
   if (options.draining) installDraining(app, options.draining);
   installBodyDiscard(app); // after the draining hook: it sees the Connection: close that one sets
   if (options.separateAdmin) installAdminSplit(app);
