@@ -5,6 +5,7 @@ import { eventually, startNatsForTests } from '@shop/platform/testing';
 import { MODULE_NAMES } from '../src/topology-config.ts';
 import { call, type CallResult } from './http-call.ts';
 import { LAYOUTS, startTopology, type Layout, type RunningTopology } from './topology.ts';
+import { metric } from './metrics-text.ts';
 
 /**
  * What moving a module out of the process must survive, with real processes: the other process
@@ -18,17 +19,6 @@ afterAll(() => nats?.stop());
 const SKIPPED = 'SKIPPED: no NATS (set NATS_URL, or put nats-server on PATH)';
 const ASYNC_MS = 30_000;
 
-/** Sum of a metric's samples whose labels include `labels`, from a /metrics text. */
-function metric(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) sum += Number(match[3]);
-  }
-  return sum;
-}
 
 /** A product, a customer with an email, and their order, reserved: through `url` only. */
 async function placeOrder(t: RunningTopology, url: string, readFrom = url) {
