@@ -112,13 +112,18 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     const recorder = new TrafficRecorder({ pool: database.pool, traffic: telemetry.traffic, process: config.topology.hosted.join('+') || 'none', logger });
     const { natsUrl, serviceSecret } = config.topology;
     // The NATS client loads only when events cross processes.
-    const events: EventBus = natsUrl ? new (await import('@shop/platform/nats')).NatsBus({
-          url: natsUrl,
-          logger,
-          name: `shop:${config.topology.hosted.join('+')}`,
-          stream: config.topology.natsStream,
-          subjectPrefix: config.topology.natsSubjectPrefix,
-        }) : new InProcessBus();
+    let events: EventBus = new InProcessBus();
+    if (natsUrl) {
+      const nats = new (await import('@shop/platform/nats')).NatsBus({
+        url: natsUrl,
+        logger,
+        name: `shop:${config.topology.hosted.join('+')}`,
+        stream: config.topology.natsStream,
+        subjectPrefix: config.topology.natsSubjectPrefix,
+      });
+      telemetry.watchConsumers(() => nats.consumerStats());
+      events = nats;
+    }
     bus = events;
     const composition = compose({
       config,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startNatsForTests } from '@shop/platform/testing';
 import { MODULE_NAMES } from '../src/topology-config.ts';
 import { call } from './http-call.ts';
+import { metric } from './metrics-text.ts';
 import { startTopology, type Layout, type RunningTopology } from './topology.ts';
 
 /**
@@ -162,6 +163,12 @@ describe.skipIf(!nats)(nats ? 'control plane' : `control plane — ${SKIPPED}`, 
         await followTime(t!, process, { remote_percent: 100 }, Date.now());
         expect(orders(await topologyAt(t!, process)).remote_percent).toBe(100);
       }
+      // What an operator watches meanwhile: the remote side's latency, its circuit, the consumers' backlog at NATS.
+      const text = await t!.metrics('main-a');
+      expect(metric(text, 'module_call_duration_seconds_count', { module: 'orders', method: 'getOrder', side: 'remote' }, 'nan')).toBeGreaterThan(0);
+      expect(metric(text, 'module_call_duration_seconds_count', { module: 'orders', method: 'getOrder', side: 'shadow' }, 'nan')).toBeGreaterThan(0);
+      expect(metric(text, 'remote_circuit_state', { module: 'orders' }, 'nan')).toBe(0);
+      expect(metric(text, 'nats_consumer_messages', { consumer: 'inventory', state: 'pending' }, 'nan')).toBeGreaterThanOrEqual(0);
       console.info(`[rollout] faithful copy: 25 → 50 → 100 % completed after ${[...statuses.values()].reduce((a, b) => a + b, 0)} reads`);
     });
 

@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { EventEnvelope } from '@shop/contract-kit';
 import type { Logger } from 'pino';
 import type { EventBus, Subscription } from './bus.ts';
-import { ConsumerLoop } from './nats-consumer.ts';
+import { ConsumerLoop, type ConsumerStats } from './nats-consumer.ts';
 import { ensureDurableConsumer, ensureStream, supportsMultipleFilters, type ConsumerSettings } from './nats-topology.ts';
 
 export interface NatsBusOptions {
@@ -143,6 +143,11 @@ export class NatsBus implements EventBus {
       stored.then(resolve, reject).finally(() => this.#inFlight.delete(reject));
     });
     if (ack.duplicate) this.#logger.debug({ event_id: event.id, event_type: event.type }, 'event was already in the stream');
+  }
+
+  /** Each of this process's durable consumers, as the broker counts its messages (for `/metrics`). */
+  consumerStats(): Promise<ConsumerStats[]> {
+    return Promise.all(this.#loops.map((loop) => loop.stats()));
   }
 
   /** Stops consuming, lets the handlers under way finish, then drains and closes the connection. Idempotent. */

@@ -12,6 +12,13 @@ import type { ConsumerSettings } from './nats-topology.ts';
  */
 const PREFETCH = 10;
 
+export interface ConsumerStats {
+  readonly consumer: string;
+  readonly pending: number;
+  readonly ack_pending: number;
+  readonly redelivered: number;
+}
+
 /**
  * Pulls one durable consumer's messages and hands them to its subscriptions, one at a time.
  * A message is acked only after its handler resolved (the handler committed its inbox row),
@@ -40,6 +47,12 @@ export class ConsumerLoop {
 
   start(): void {
     this.#running ??= this.#run();
+  }
+
+  /** What the broker holds for this consumer: not yet delivered, delivered and not acked, and redelivered so far. */
+  async stats(): Promise<ConsumerStats> {
+    const info = await (await this.#js.consumers.get(this.#settings.stream, this.#name)).info(true);
+    return { consumer: this.#name, pending: info.num_pending, ack_pending: info.num_ack_pending, redelivered: info.num_redelivered };
   }
 
   /** Stops pulling, hands prefetched messages back, and waits for the handler under way. */

@@ -113,6 +113,7 @@ export class Telemetry {
   readonly #backlogSources = new Map<string, () => Promise<Record<string, number>>>();
   readonly #oldestSources = new Map<string, () => Promise<number>>();
   readonly #pools = new Map<string, pg.Pool>();
+  #consumers: (() => Promise<ReadonlyArray<{ consumer: string; pending: number; ack_pending: number; redelivered: number }>>) | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -139,6 +140,23 @@ export class Telemetry {
       async collect() {
         this.reset();
         for (const [module, age] of oldest) this.set({ module }, await age().catch(() => 0));
+      },
+    });
+    const consumers = () => this.#consumers;
+    new Gauge({
+      name: 'nats_consumer_messages',
+      help: 'Messages of each durable consumer as NATS counts them: pending (not yet delivered), ack_pending (delivered, not acknowledged), redelivered (so far)',
+      labelNames: ['consumer', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const read = consumers();
+        if (!read) return;
+        for (const stats of await read().catch(() => [])) {
+          this.set({ consumer: stats.consumer, state: 'pending' }, stats.pending);
+          this.set({ consumer: stats.consumer, state: 'ack_pending' }, stats.ack_pending);
+          this.set({ consumer: stats.consumer, state: 'redelivered' }, stats.redelivered);
+        }
       },
     });
     const pools = this.#pools;
@@ -168,6 +186,11 @@ export class Telemetry {
   /** Lets `/metrics` show a connection pool's use (`owner`, or a module's own), read when scraped. */
   watchPool(name: string, pool: pg.Pool): void {
     this.#pools.set(name, pool);
+  }
+
+  /** Lets `/metrics` show what the broker holds for this process's consumers (NATS), asked when scraped. */
+  watchConsumers(stats: () => Promise<ReadonlyArray<{ consumer: string; pending: number; ack_pending: number; redelivered: number }>>): void {
+    this.#consumers = stats;
   }
 
   /** `build_info`: 1, labelled with what runs (so dashboards can tell releases and runtimes apart). */
