@@ -32,6 +32,7 @@ describe('loadConfig defaults', () => {
       dataDir: path.resolve('./.data'),
       auth: { kind: 'hs256-dev' },
       logLevel: 'info',
+      accessLog: false,
       modules: ['orders', 'inventory', 'payments', 'notifications'],
       topology: {
         hosted: ['orders', 'inventory', 'payments', 'notifications'],
@@ -137,6 +138,7 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['PORT', { PORT: '65536' }],
     ['PORT', { PORT: '80.5' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
+    ['ACCESS_LOG', { ACCESS_LOG: 'yes' }],
     ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://db/shop' }],
     ['AUTH_JWT_SECRET', { AUTH_JWT_SECRET: 'x'.repeat(31) }],
