@@ -24,10 +24,12 @@ export interface HttpResults {
   get_order: { platform: HttpFigures; baseline: HttpFigures; ratio: number };
   /** The app's RSS while serving POST /api/orders at 50 connections (MB, peak of 2 samples/s). */
   rssUnderLoadMb: number;
+  /** GET /api/orders/:id with ACCESS_LOG=on against the same app with it off, alternated in the same run. */
+  access_log: { off: HttpFigures; on: HttpFigures; ratio: number };
 }
 
 interface Target {
-  readonly name: 'platform' | 'baseline';
+  readonly name: 'platform' | 'baseline' | 'access_log';
   readonly server: Child;
   readonly products: string[];
   /** Orders created by the measured POST runs, with their owner's token (GET reads them). */
@@ -62,9 +64,15 @@ export async function runHttp(env: BenchEnv): Promise<HttpResults> {
       if (sampler) rssUnderLoadMb = Math.max(rssUnderLoadMb, await sampler.stop());
     }
   }
-  const get: Record<string, Result[]> = { platform: [], baseline: [] };
+  // The same app on the same database with ACCESS_LOG=on (its lines read and dropped, as a log
+  // shipper would), measured in the same GET rounds: the price of a line per request.
+  const logged = await spawnServer(APP_ARGS, appEnv(appDb.url, await tempDir(env, 'shop-bench-log-'), { ACCESS_LOG: 'on' }));
+  env.defer(() => logged.stop());
+  const platform = targets[1]!;
+  const getTargets: Target[] = [...targets, { name: 'access_log', server: logged, products: platform.products, created: platform.created }];
+  const get: Record<string, Result[]> = { platform: [], baseline: [], access_log: [] };
   for (let round = 0; round < rounds; round++) {
-    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+    for (const target of round % 2 === 0 ? getTargets : [...getTargets].reverse()) {
       await quiet(target.server);
       log(`http: GET /api/orders/:id, ${target.name} (warm-up ${warmup} s, then ${duration} s)`);
       await getOrders(target, warmup, connections);
@@ -83,7 +91,13 @@ export async function runHttp(env: BenchEnv): Promise<HttpResults> {
     const baseline = figures(results.baseline!);
     return { platform, baseline, ratio: round(platform.requests_per_s / baseline.requests_per_s, 3) };
   };
-  return { post_orders: pair(post), get_order: pair(get), rssUnderLoadMb: round(rssUnderLoadMb, 1) };
+  const [off, on] = [figures(get.platform!), figures(get.access_log!)];
+  return {
+    post_orders: pair(post),
+    get_order: pair(get),
+    rssUnderLoadMb: round(rssUnderLoadMb, 1),
+    access_log: { off, on, ratio: round(on.requests_per_s / off.requests_per_s, 3) },
+  };
 }
 
 async function postOrders(target: Target, duration: number, connections: number, created: Target['created'] | undefined): Promise<Result> {

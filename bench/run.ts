@@ -47,6 +47,7 @@ try {
     checkout,
     events,
     footprint: { ...footprint, rss_under_load_mb: http.rssUnderLoadMb },
+    access_log: http.access_log,
     targets: {} as Record<string, { target: string; value: number | string; met: boolean | null }>,
   };
   const num = (value: unknown) => (typeof value === 'number' ? value : NaN);
@@ -83,6 +84,7 @@ function table(r: any): string {
     ['POST /api/orders p50 / p99 ms', `${r.post_orders.platform.p50_ms} / ${r.post_orders.platform.p99_ms}`, `${r.post_orders.baseline.p50_ms} / ${r.post_orders.baseline.p99_ms}`, ''],
     ['GET /api/orders/:id req/s', r.get_order.platform.requests_per_s, r.get_order.baseline.requests_per_s, r.get_order.ratio],
     ['GET /api/orders/:id p50 / p99 ms', `${r.get_order.platform.p50_ms} / ${r.get_order.platform.p99_ms}`, `${r.get_order.baseline.p50_ms} / ${r.get_order.baseline.p99_ms}`, ''],
+    ['GET req/s with ACCESS_LOG=on (| off)', r.access_log.on.requests_per_s, r.access_log.off.requests_per_s, r.access_log.ratio],
     ['module call p50 / p99 µs (in process | HTTP client)', `${r.boundary_call.in_process_us.p50} / ${r.boundary_call.in_process_us.p99}`, 'p50' in r.boundary_call.http_client_us ? `${r.boundary_call.http_client_us.p50} / ${r.boundary_call.http_client_us.p99}` : 'skipped', ''],
     ['wrapper overhead µs per call (wrapped | direct ns)', r.boundary_call.wrapper.overhead_us, `${r.boundary_call.wrapper.wrapped_ns} | ${r.boundary_call.wrapper.direct_ns} ns`, ''],
     ['checkout p50 / p99 ms (1 process | 4 + NATS)', `${r.checkout.one_process.p50_ms} / ${r.checkout.one_process.p99_ms}`, 'p50_ms' in r.checkout.four_processes ? `${r.checkout.four_processes.p50_ms} / ${r.checkout.four_processes.p99_ms}` : 'skipped', ''],
