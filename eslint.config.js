@@ -6,6 +6,13 @@ export default tseslint.config(
   { ignores: ['**/node_modules/**', '.data/**', '.tmp/**', 'coverage/**', 'packages/app/test/fixtures/**', 'release/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // The console (/admin) runs in the browser: plain ES modules, no build.
+  {
+    files: ['packages/app/src/console/public/**/*.js'],
+    languageOptions: {
+      globals: { document: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', performance: 'readonly', Node: 'readonly', console: 'readonly' },
+    },
+  },
   {
     rules: {
       // Kysely handles are deliberately `Kysely<any>` at module edges (each repository narrows them).

@@ -12,6 +12,7 @@ import { build, type Plugin } from 'esbuild';
  *
  *   release/dist/          the app bundled (main.js, migrate.js), plain JavaScript
  *   release/packages/…/migrations/   each module's SQL, where its bundled code looks for it
+ *   release/packages/app/src/console/public/   the operators' console (/admin): static files
  *   release/package.json   only the npm packages the bundle imports, pinned to what was tested
  *   release/package-lock.json
  *
@@ -144,7 +145,10 @@ async function buildRelease(): Promise<void> {
   await writeManifest([...externals].sort());
 }
 
-/** Each module's `migrations/`, at the same path under the release as in the checkout. */
+/** Files read at run time besides the migrations, at the same path under the release as in the checkout. */
+const STATIC_DIRS = ['packages/app/src/console/public'];
+
+/** Each module's `migrations/` and the STATIC_DIRS, at the same path under the release as in the checkout. */
 async function copyMigrations(): Promise<void> {
   await rm(path.join(RELEASE, 'packages'), { recursive: true, force: true });
   for (const entry of await readdir(path.join(ROOT, 'packages'), { recursive: true, withFileTypes: true })) {
@@ -155,6 +159,7 @@ async function copyMigrations(): Promise<void> {
     await mkdir(path.dirname(to), { recursive: true });
     await cp(from, to, { recursive: true });
   }
+  for (const dir of STATIC_DIRS) await cp(path.join(ROOT, dir), path.join(RELEASE, dir), { recursive: true });
 }
 
 /** package.json naming exactly the packages the bundle imports, at the versions installed here; its lock when they change. */

@@ -27,6 +27,7 @@ import {
   type ModuleMigrations,
 } from '@shop/platform';
 import { adminRoutes } from './admin.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { ACCESS_TABLES, METHOD_TABLES, compose, type ModuleApis } from './composition.ts';
 import type { AppConfig } from './config.ts';
 import { resolveAuth, resolveVapidKeys, writeDevTokens, type DevTokens } from './credentials.ts';
@@ -160,6 +161,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       verifier: new TokenVerifier(auth),
       apiRoutes: publicApiRoutes({ moduleRoutes: composition.routes, modules, pool: database.pool, topology: config.topology, control }),
       ...(serviceSecret ? { internalRoutes: internalRoutes(exposed, new ServiceCredential(serviceSecret, 'verifier')) } : {}),
+      operationsRoutes: [consoleRoutes()],
       version: VERSION,
       separateAdmin: config.adminPort !== undefined,
       draining: () => draining,

@@ -24,6 +24,12 @@ export interface HttpServerOptions {
   readonly apiRoutes: readonly FastifyPluginAsync[];
   /** Routes mounted under `/internal` for other processes of the deployment (service credentials only). */
   readonly internalRoutes?: FastifyPluginAsync;
+  /**
+   * Operators' pages mounted at the root under `/admin` (the app's console), without auth (the
+   * data they read comes from `/api/admin/...`, which needs an admin token). With
+   * `separateAdmin` they are operations routes: served only by the admin listener.
+   */
+  readonly operationsRoutes?: readonly FastifyPluginAsync[];
   /** Whether this process can serve: database reachable, migrations applied. */
   readonly readiness: () => Promise<{ ready: boolean; detail?: string }>;
   /**
@@ -137,24 +143,29 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     { prefix: '/api' },
   );
   if (options.internalRoutes) await app.register(options.internalRoutes, { prefix: '/internal' });
+  for (const routes of options.operationsRoutes ?? []) await app.register(routes);
   return app;
 }
 
 /** Requests that came in through the admin listener. */
 const adminRequests = new WeakSet<IncomingMessage>();
 
-const isOperationsRoute = (route: string | undefined) => route === '/metrics' || route === '/openapi.json' || route === '/docs' || route?.startsWith('/docs/') === true;
+const isOperationsRoute = (route: string | undefined) =>
+  route === '/metrics' || route === '/openapi.json' || route === '/docs' || route?.startsWith('/docs/') === true || route === '/admin' || route?.startsWith('/admin/') === true;
+/** The admin JSON API the console (`/admin`) reads: served by both listeners (an admin token is still required). */
+const isAdminApiRoute = (route: string | undefined) => route?.startsWith('/api/admin/') === true;
 const isProbeRoute = (route: string | undefined) => route === '/health' || route === '/ready';
 
 /**
  * One Fastify instance behind two listeners. Decided by the matched route, not the raw path
- * (so no spelling of a path slips through): the operations routes only through the admin
- * listener, which serves nothing else but the probes. Both answer 404 problem+json otherwise.
+ * (so no spelling of a path slips through): the operations routes (and the console at `/admin`)
+ * only through the admin listener, which serves nothing else but the probes and the admin JSON
+ * API the console calls (`/api/admin/...`, same origin). Both answer 404 problem+json otherwise.
  */
 function installAdminSplit(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;
-    const allowed = adminRequests.has(request.raw) ? isOperationsRoute(route) || isProbeRoute(route) : !isOperationsRoute(route);
+    const allowed = adminRequests.has(request.raw) ? isOperationsRoute(route) || isProbeRoute(route) || isAdminApiRoute(route) : !isOperationsRoute(route);
     if (allowed) return done();
     // Responding from a callback hook: send, and do not call done.
     sendProblem(reply, new ModuleError(PlatformErrors.notFound, `no route for ${request.method} ${request.url.split('?')[0]}`));
