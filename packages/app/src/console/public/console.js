@@ -12,13 +12,13 @@ function h(tag, attrs = {}, ...children) {
     else if (name in el && name !== 'list') el[name] = value;
     else el.setAttribute(name, value === true ? '' : value);
   }
-  for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) el.append(child instanceof Node ? child : String(child));
+  for (const child of children.flat(Infinity)) if (child !== null && child !== undefined && child !== false) el.append(child instanceof Node ? child : String(child));
   return el;
 }
 const table = (head, rows) => h('table', {}, h('thead', {}, h('tr', {}, head.map((cell) => h('th', {}, cell)))), h('tbody', {}, rows));
 const json = (value) => h('pre', {}, JSON.stringify(value, null, 2));
 const body = (id) => $(`#${id} .body`);
-const fill = (id, ...children) => body(id).replaceChildren(...children.flat());
+const fill = (id, ...children) => body(id).replaceChildren(...children.flat(Infinity));
 
 function status(text, error = false) {
   const el = $('#status');
@@ -237,8 +237,8 @@ async function load() {
   $('#login').hidden = true;
   $('#refresh').hidden = $('#logout').hidden = false;
   $('#who').textContent = `served by ${topology.this_process.replica}`;
-  const sample = await metricsSample();
-  renderMap(topology, sample);
+  renderMap(topology, undefined); // at once; again with the counts once /metrics answers
+  metricsSample().then((sample) => sample && renderMap(topology, sample));
   const switchable = topology.modules.filter((m) => m.remote_percent !== null);
   const rollouts = Object.fromEntries(
     await Promise.all(switchable.map(async (m) => [m.module, await api('GET', `topology/${m.module}/rollout`).catch(() => null)])),

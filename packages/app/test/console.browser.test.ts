@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startNatsForTests } from '@shop/platform/testing';
+import { MODULE_NAMES } from '../src/topology-config.ts';
+import { call } from './http-call.ts';
+import { startTopology, type RunningTopology } from './topology.ts';
+
+/**
+ * The operators' console (/admin) in a real browser (Chromium through playwright-core), against
+ * two processes: `main` hosts every module and reaches a copy of orders (split and shadow), `copy`
+ * hosts orders. Writes a screenshot of each view to docs/console/.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = fileURLToPath(new URL('../../../docs/console/', import.meta.url));
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  if (process.env.CI) throw new Error(`console browser test: no ${CHROMIUM} under CI (apt-get install chromium; .ci/run does it as root)`);
+  console.warn(`\n!!! console.browser.test.ts SKIPPED: no ${CHROMIUM} (apt-get install -y chromium) !!!\n`);
+}
+const nats = hasChromium ? await startNatsForTests() : undefined;
+afterAll(() => nats?.stop());
+if (hasChromium && !nats) console.warn('\n!!! console.browser.test.ts SKIPPED: no NATS (set NATS_URL, or put nats-server on PATH) !!!\n');
+
+describe.skipIf(!hasChromium || !nats)('the console at /admin, in Chromium', () => {
+  let t: RunningTopology;
+  let browser: BrowserContext;
+  let profile: string;
+  let db: pg.Client;
+  let base: string;
+
+  beforeAll(async () => {
+    t = await startTopology(
+      {
+        name: 'console: main with a copy of orders',
+        processes: [
+          { name: 'main', modules: MODULE_NAMES, env: (url) => ({ ORDERS_URL: url('copy'), ORDERS_SHADOW_URL: url('copy') }) },
+          { name: 'copy', modules: ['orders'] },
+        ],
+      },
+      { nats: nats! },
+    );
+    base = t.url('main');
+    db = new pg.Client({ connectionString: t.database.url });
+    await db.connect();
+    profile = await mkdtemp(path.join(tmpdir(), 'shop-console-chromium-'));
+    // A fresh profile (--user-data-dir), given the way playwright wants it.
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      viewport: { width: 1200, height: 800 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await db?.end();
+    await t?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  async function openWith(token: string): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${base}/admin`);
+    await page.fill('#token', token);
+    await page.click('#login button');
+    return page;
+  }
+  /** The view's section, at most 1200×800 (docs/console/<view>.png). */
+  async function shot(page: Page, view: string): Promise<void> {
+    const box = await page.locator(`#${view}`).evaluate((el) => {
+      const rect = el.getBoundingClientRect();
+      return { x: rect.left + window.scrollX, y: rect.top + window.scrollY, width: rect.width, height: rect.height };
+    });
+    await page.screenshot({ path: path.join(SHOTS, `${view}.png`), fullPage: true, clip: { ...box, width: Math.min(box.width, 1200), height: Math.min(box.height, 800) } });
+  }
+
+  it('serves the page without a token, outside the OpenAPI document; weighs and first-renders the module map', async () => {
+    let bytes = 0;
+    for (const file of ['/admin', '/admin/console.js', '/admin/console.css']) {
+      const response = await fetch(`${base}${file}`);
+      expect(response.status, file).toBe(200);
+      bytes += (await response.arrayBuffer()).byteLength;
+    }
+    const document = await call(base, 'GET', '/openapi.json');
+    expect(Object.keys(document.body.paths).filter((p) => p.startsWith('/admin'))).toEqual([]);
+
+    // Navigation start to the module map on screen: a first tab, then a second (warm) one.
+    const firstRender: number[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const page = await browser.newPage();
+      await page.addInitScript((token) => sessionStorage.setItem('shop-admin-token', token), t.adminToken);
+      await page.goto(`${base}/admin`);
+      await page.locator('#map table').first().waitFor();
+      firstRender.push(await page.evaluate(() => performance.now()));
+      await page.close();
+    }
+    console.log(`console: page weight ${bytes} bytes (HTML+JS+CSS, uncompressed); module map visible ${firstRender.map((ms) => ms.toFixed(0)).join(' ms (first tab), ')} ms (second) after navigation start`);
+  });
+
+  it('shows the four modules with their hosts, and a remote percentage set on the page is what the API says', async () => {
+    const page = await openWith(t.adminToken);
+    for (const module of MODULE_NAMES) await expect.poll(() => page.locator(`#map tr[data-module="${module}"]`).count()).toBe(1);
+    // Hosted by both processes (a process is named by the modules it hosts).
+    expect(await page.locator('#map tr[data-module="orders"] .tag').allInnerTexts()).toEqual(expect.arrayContaining(['orders', MODULE_NAMES.join('+')]));
+    expect(await page.locator('#map tr[data-module="payments"] .tag').allInnerTexts()).toContain(MODULE_NAMES.join('+'));
+    await shot(page, 'map');
+
+    const row = page.locator('#controls tr[data-module="orders"]');
+    await row.locator('input[type=number]').fill('35');
+    await row.getByRole('button', { name: 'Set' }).click();
+    await expect.poll(() => page.locator('#status').innerText()).toContain('done');
+    const topology = await call(base, 'GET', '/api/admin/topology', { token: t.adminToken });
+    expect(topology.body.modules.find((m: { module: string }) => m.module === 'orders').remote_percent).toBe(35);
+    expect(await row.locator('input[type=number]').inputValue()).toBe('35');
+    await shot(page, 'controls');
+    await page.close();
+  });
+
+  it('lists a failed event and retries it', async () => {
+    const id = randomUUID();
+    await db.query(`INSERT INTO orders.outbox (id, event_type, event_version, payload, status, attempts, last_error) VALUES ($1, 'ConsoleProbe', 1, '{}', 'failed', 5, 'consumer said no')`, [id]);
+    const page = await openWith(t.adminToken);
+    const row = page.locator(`#outbox tr[data-event="${id}"]`);
+    await row.waitFor();
+    expect(await row.innerText()).toContain('consumer said no');
+    await shot(page, 'outbox');
+    await row.getByRole('button', { name: 'Retry' }).click();
+    await eventually(async () => {
+      const { rows } = await db.query('SELECT status FROM orders.outbox WHERE id = $1', [id]);
+      expect(rows[0].status).not.toBe('failed');
+    }, 5_000);
+    await expect.poll(() => row.count()).toBe(0);
+    await page.close();
+  });
+
+  it('shows a shadow mismatch with both answers side by side, and the extraction report', async () => {
+    await db.query(
+      `INSERT INTO platform.shadow_mismatches (module, method, replica, args, local, shadow) VALUES ('orders', 'getOrder', 'main-test', $1, $2, $3)`,
+      [JSON.stringify(['order-1']), JSON.stringify({ status: 'confirmed', total_cents: 1250 }), JSON.stringify({ status: 'pending', total_cents: 1250 })],
+    );
+    const page = await openWith(t.adminToken);
+    const mismatch = page.locator('#mismatches .mismatch').first();
+    await mismatch.waitFor();
+    const text = await mismatch.innerText();
+    expect(text).toContain('orders.getOrder');
+    expect(text).toMatch(/"confirmed"[\s\S]*"pending"/);
+    await shot(page, 'mismatches');
+
+    await page.locator('#extraction h3').first().waitFor({ timeout: 30_000 });
+    for (const module of MODULE_NAMES) expect(await page.locator('#extraction').innerText()).toContain(`${module}:`);
+    expect(await page.locator('#extraction').innerText()).toContain('communication independence');
+    await shot(page, 'extraction');
+    await page.close();
+  });
+
+  it("refuses a customer's token: says so and shows no data", async () => {
+    const page = await openWith(await t.tokenFor(randomUUID()));
+    await expect.poll(() => page.locator('#status').innerText()).toContain("This token is not an admin's");
+    expect(await page.locator('#views').isHidden()).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.getItem('shop-admin-token'))).toBeNull();
+    await page.close();
+  });
+});
