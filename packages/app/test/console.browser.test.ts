@@ -75,7 +75,7 @@ describe.skipIf(!hasChromium || !nats)('the console at /admin, in Chromium', () 
   async function shot(page: Page, view: string): Promise<void> {
     const box = await page.locator(`#${view}`).evaluate((el) => {
       const rect = el.getBoundingClientRect();
-      return { x: rect.left + window.scrollX, y: rect.top + window.scrollY, width: rect.width, height: rect.height };
+      return { x: rect.left + (globalThis as any).scrollX, y: rect.top + (globalThis as any).scrollY, width: rect.width, height: rect.height };
     });
     await page.screenshot({ path: path.join(SHOTS, `${view}.png`), fullPage: true, clip: { ...box, width: Math.min(box.width, 1200), height: Math.min(box.height, 800) } });
   }
@@ -94,7 +94,7 @@ describe.skipIf(!hasChromium || !nats)('the console at /admin, in Chromium', () 
     const firstRender: number[] = [];
     for (let i = 0; i < 2; i += 1) {
       const page = await browser.newPage();
-      await page.addInitScript((token) => sessionStorage.setItem('shop-admin-token', token), t.adminToken);
+      await page.addInitScript((token) => (globalThis as any).sessionStorage.setItem('shop-admin-token', token), t.adminToken);
       await page.goto(`${base}/admin`);
       await page.locator('#map table').first().waitFor();
       firstRender.push(await page.evaluate(() => performance.now()));
@@ -163,7 +163,7 @@ describe.skipIf(!hasChromium || !nats)('the console at /admin, in Chromium', () 
     const page = await openWith(await t.tokenFor(randomUUID()));
     await expect.poll(() => page.locator('#status').innerText()).toContain("This token is not an admin's");
     expect(await page.locator('#views').isHidden()).toBe(true);
-    expect(await page.evaluate(() => sessionStorage.getItem('shop-admin-token'))).toBeNull();
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('shop-admin-token'))).toBeNull();
     await page.close();
   });
 });

@@ -291,7 +291,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe('ADMIN_PORT: /metrics, /docs and /openapi.json on a listener of their own', () => {
+describe('ADMIN_PORT: /metrics, /docs, /openapi.json and the console on a listener of their own', () => {
   let database: TestDatabase;
   let server: ServerProcess | undefined;
 
@@ -310,7 +310,7 @@ describe('ADMIN_PORT: /metrics, /docs and /openapi.json on a listener of their o
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     expect(server.logs().find((entry) => entry.msg === 'shop is serving')).toMatchObject({ docs: `http://localhost:${adminPort}/docs` });
 
-    for (const route of ['/metrics', '/openapi.json', '/docs', '/docs/json']) {
+    for (const route of ['/metrics', '/openapi.json', '/docs', '/docs/json', '/admin', '/admin/console.js']) {
       const hidden = await call(publicUrl, 'GET', route);
       expect(hidden.status, route).toBe(404);
       expect(hidden.headers.get('content-type'), route).toContain('application/problem+json');
@@ -329,6 +329,11 @@ describe('ADMIN_PORT: /metrics, /docs and /openapi.json on a listener of their o
     expect(viewerDocument.body.servers).toEqual([expect.objectContaining({ url: publicUrl })]);
     expect((await call(adminUrl, 'GET', '/health')).status).toBe(200);
     expect((await call(adminUrl, 'GET', '/ready')).status).toBe(200);
+    // The console, and the admin JSON API it calls (same origin; an admin token still required).
+    for (const route of ['/admin', '/admin/console.js', '/admin/console.css']) expect((await fetch(`${adminUrl}${route}`)).status, route).toBe(200);
+    const consoleToken = await signToken(TEST_SECRET, { sub: ADMIN_ID, roles: ['admin'] });
+    expect((await call(adminUrl, 'GET', '/api/admin/topology', { token: consoleToken })).status).toBe(200);
+    expect((await call(adminUrl, 'GET', '/api/admin/topology')).status).toBe(401);
     // Nothing else on the admin port.
     expect((await call(adminUrl, 'GET', '/api/products')).status).toBe(404);
 
