@@ -15,10 +15,11 @@ import { startTopology, type RunningTopology } from './topology.ts';
 /**
  * The operators' console (/admin) in a real browser (Chromium through playwright-core), against
  * two processes: `main` hosts every module and reaches a copy of orders (split and shadow), `copy`
- * hosts orders. Writes a screenshot of each view to docs/console/.
+ * hosts orders. Writes a screenshot of each view: to docs/console/ with UPDATE_SCREENSHOTS=1 (what
+ * the docs show), else to .tmp/console/ (so a test run leaves the checkout as it was).
  */
 const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('../../../docs/console/', import.meta.url));
+const SHOTS = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../../docs/console/' : '../../../.tmp/console/', import.meta.url));
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   if (process.env.CI) throw new Error(`console browser test: no ${CHROMIUM} under CI (apt-get install chromium; .ci/run does it as root)`);
