@@ -58,6 +58,8 @@ export class ControlPlane {
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> = Promise.resolve();
   #ticks = 0;
+  /** When ticks started failing (the database unreachable), for one warning per outage. */
+  #failingSince: number | undefined;
 
   constructor(options: ControlPlaneOptions) {
     this.#options = options;
@@ -93,12 +95,19 @@ export class ControlPlane {
         this.#ticks += 1;
         if (this.#ticks % 4 === 0) await this.#heartbeat();
         // A process with no remote copy has nothing to follow, and leaves judging to those that do.
-        if (this.#options.switches.size === 0) return;
-        await this.#follow();
-        await this.#judgeRollouts();
-        await this.#writeMismatches();
+        if (this.#options.switches.size > 0) {
+          await this.#follow();
+          await this.#judgeRollouts();
+          await this.#writeMismatches();
+        }
+        if (this.#failingSince !== undefined) {
+          this.#options.logger.info({ after_ms: Date.now() - this.#failingSince }, 'control plane reads the database again');
+          this.#failingSince = undefined;
+        }
       } catch (error) {
-        this.#options.logger.warn({ err: error }, 'control plane tick failed; trying again at the next');
+        // Once per outage, not twice a second: the switches stay as they were until it ends.
+        if (this.#failingSince === undefined) this.#options.logger.warn({ err: error }, 'control plane cannot read the database; the switches stay as they are until it can');
+        this.#failingSince ??= Date.now();
       }
     });
     return this.#ticking;

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { inject } from 'vitest';
+import { ControlPlane, Database, RemotePercent, RolloutWatch } from '@shop/platform';
+import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
+import { memoryLogger } from './fixtures/catalog.ts';
+
+/** The database goes away under a running control plane: the switches stay, and it says so once. */
+describe('control plane during a database outage', () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  beforeAll(async () => {
+    testDb = await createTestDatabase(inject('pgAdminUrl'));
+    db = new Database({ url: testDb.url });
+  });
+  afterAll(async () => {
+    await db?.close();
+    await testDb?.drop();
+  });
+
+  it('keeps the switches as they were, warns once per outage, and says when it reads again', async () => {
+    let down = false;
+    const outage = () => Promise.reject(new Error('connection refused'));
+    // The owner's pool as the control plane sees it, with a switch to cut it off.
+    const pool = {
+      query: (...args: unknown[]) => (down ? outage() : (db.pool.query as (...a: unknown[]) => Promise<unknown>)(...args)),
+      connect: () => (down ? outage() : db.pool.connect()),
+    } as unknown as pg.Pool;
+    const { logger, lines } = memoryLogger();
+    const percent = new RemotePercent(30);
+    const control = new ControlPlane({ pool, logger, process: 'main', modules: ['orders'], version: 't', switches: new Map([['orders', { percent, shadow: undefined, watch: new RolloutWatch() }]]), pollMs: 60_000 });
+    await control.start();
+    expect(percent.get()).toBe(30);
+
+    down = true;
+    for (let i = 0; i < 6; i += 1) await control.tick();
+    expect(percent.get()).toBe(30);
+    expect(lines.filter((line) => String(line.msg).startsWith('control plane cannot read the database'))).toHaveLength(1);
+
+    down = false;
+    await control.tick();
+    await control.tick();
+    expect(lines.filter((line) => line.msg === 'control plane reads the database again')).toHaveLength(1);
+    await control.stop();
+  });
+});
