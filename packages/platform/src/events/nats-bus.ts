@@ -59,7 +59,10 @@ export class NatsBus implements EventBus {
     this.#options = {
       stream: 'SHOP_EVENTS',
       subjectPrefix: 'shop.events',
-      ackWaitMs: 30_000,
+      // A message the server sent to a replica that was stopping (its pull outstanding, its
+      // subscription already closed) is redelivered only after this wait: short, so a rolling
+      // restart delays no event long. A handler still at work extends it (`working()`, every third).
+      ackWaitMs: 10_000,
       maxDeliver: -1,
       maxAckPending: 1_000,
       retryBaseMs: 1_000,
