@@ -1,30 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { inject } from 'vitest';
-import { ControlPlane, Database, RemotePercent, RolloutWatch } from '@shop/platform';
-import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
+import { ControlPlane, RemotePercent, RolloutWatch } from '@shop/platform';
 import { memoryLogger } from './fixtures/catalog.ts';
+import { openWidgetsDb, type WidgetsDb } from './support.ts';
 
 /** The database goes away under a running control plane: the switches stay, and it says so once. */
 describe('control plane during a database outage', () => {
-  let testDb: TestDatabase;
-  let db: Database;
+  let w: WidgetsDb;
   beforeAll(async () => {
-    testDb = await createTestDatabase(inject('pgAdminUrl'));
-    db = new Database({ url: testDb.url });
+    w = await openWidgetsDb();
   });
-  afterAll(async () => {
-    await db?.close();
-    await testDb?.drop();
-  });
+  afterAll(() => w?.close());
 
   it('keeps the switches as they were, warns once per outage, and says when it reads again', async () => {
     let down = false;
     const outage = () => Promise.reject(new Error('connection refused'));
     // The owner's pool as the control plane sees it, with a switch to cut it off.
     const pool = {
-      query: (...args: unknown[]) => (down ? outage() : (db.pool.query as (...a: unknown[]) => Promise<unknown>)(...args)),
-      connect: () => (down ? outage() : db.pool.connect()),
+      query: (...args: unknown[]) => (down ? outage() : (w.db.pool.query as (...a: unknown[]) => Promise<unknown>)(...args)),
+      connect: () => (down ? outage() : w.db.pool.connect()),
     } as unknown as pg.Pool;
     const { logger, lines } = memoryLogger();
     const percent = new RemotePercent(30);
