@@ -34,8 +34,8 @@ describe('operator metrics', () => {
     for (const state of ['total', 'idle', 'waiting']) expect(metric(text, 'db_pool_connections', { state }, 'nan')).toBeGreaterThanOrEqual(0);
     // Module calls by side: payments read the order through OrdersApi, in process.
     expect(metric(text, 'module_call_duration_seconds_count', { module: 'orders', method: 'getOrder', side: 'local' })).toBeGreaterThanOrEqual(1);
-    // Outboxes: nothing waits now.
-    expect(metric(text, 'outbox_oldest_pending_age_seconds', { module: 'orders' }, 'nan')).toBe(0);
+    // Outboxes: reported, and nothing stuck (an event written a moment ago may still be on its way).
+    expect(metric(text, 'outbox_oldest_pending_age_seconds', { module: 'orders' }, 'nan')).toBeLessThan(5);
     // Events handled here, batched in process or not: inventory reserved, orders confirmed.
     expect(metric(text, 'event_handling_lag_seconds_count', { consumer: 'inventory' })).toBeGreaterThanOrEqual(1);
     // The payment provider's answers, by outcome.
