@@ -9,6 +9,7 @@ import {
   ControlPlane,
   Database,
   InProcessBus,
+  MessagingRetention,
   ServiceCredential,
   Telemetry,
   TokenVerifier,
@@ -137,6 +138,9 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       pushAgent: hooks.pushAgent,
     });
     const modules = composition.hosted;
+    // Each hosted module prunes its own delivered outbox rows and old inbox rows (every replica
+    // does; their batches skip each other's rows). A module's schema is named after it.
+    const retention = modules.map((module) => new MessagingRetention({ db: database.forModule(module.name), module: module.name, logger }, config.retention));
     for (const [name, pool] of database.pools()) telemetry.watchPool(name, pool);
     telemetry.buildInfo(VERSION, process.env.SHOP_COMMIT ?? 'dev');
     // The deployment's switches and rollouts, shared by every replica through the database.
@@ -180,6 +184,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     await control.start();
     await events.start();
     for (const module of modules) await module.start();
+    for (const pruner of retention) pruner.start();
     await server.listen({ port: config.port, host: config.host });
     const address = server.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -199,6 +204,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
         }
         // Stop accepting, finish in-flight requests (the admin listener's too).
         await Promise.all([server.close(), adminListener?.close()]);
+        await Promise.all(retention.map((pruner) => pruner.stop()));
         for (const module of [...modules].reverse()) await module.stop(); // drain outboxes
         await events.stop();
         await composition.close();

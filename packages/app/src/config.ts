@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { ConfigError, EnvReader } from '@shop/platform/bootstrap';
-import type { AuthSettings, ModuleRolesMode, OutboxOptions } from '@shop/platform';
+import { ConfigError, EnvReader, formatDuration } from '@shop/platform/bootstrap';
+import type { AuthSettings, ModuleRolesMode, OutboxOptions, RetentionOptions } from '@shop/platform';
 import { notificationsConfig, paymentsConfig, type NotificationsConfig, type PaymentsConfig } from './checkout-config.ts';
 
 import { MODULE_NAMES, topologyConfig, type ModuleName, type Topology } from './topology-config.ts';
@@ -35,6 +35,8 @@ export interface AppConfig {
   /** `<MODULE>_DATABASE_URL`: pre-created module roles, by module (schema); the rest are created by the owner. */
   readonly moduleDatabaseUrls: Readonly<Partial<Record<ModuleName, string>>>;
   readonly outbox: OutboxOptions;
+  /** `OUTBOX_RETENTION`, `INBOX_RETENTION`, `RETENTION_INTERVAL`: what each module prunes, and how often. */
+  readonly retention: RetentionOptions;
   readonly payments: PaymentsConfig;
   readonly notifications: NotificationsConfig;
 }
@@ -65,6 +67,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sweepIntervalMs: read.integer('OUTBOX_SWEEP_INTERVAL_MS', 1_000, 10, 3_600_000),
       retryBaseMs: read.integer('OUTBOX_RETRY_BASE_MS', 500, 1, 3_600_000),
     },
+    retention: retention(read, topology),
     payments: paymentsConfig(read, production),
     notifications: notificationsConfig(read),
   };
@@ -88,6 +91,32 @@ function embeddedPostgres(read: EnvReader, production: boolean, databaseUrl: URL
   if (production && mode !== 'on') {
     throw new ConfigError('DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL would keep the data under DATA_DIR; set EMBEDDED_POSTGRES=on if that is meant)');
   }
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** How long the NATS stream keeps an event (`max_age` of the stream the bus creates: nats-bus.ts). */
+const NATS_STREAM_RETENTION_MS = 7 * DAY_MS;
+
+/**
+ * OUTBOX_RETENTION, INBOX_RETENTION (a duration: `7d`, `36h`; a bare number is hours) and
+ * RETENTION_INTERVAL. An inbox row guards against a second delivery of its event, so it must
+ * outlive every copy that could still arrive: the outbox's delivered row (replayable while kept)
+ * and, across processes, the NATS stream's copy (kept 7 days); a day more than each covers the
+ * retries of a pending event. The whole rule is at RetentionOptions (events/retention.ts).
+ */
+function retention(read: EnvReader, topology: Topology): RetentionOptions {
+  const outboxRetentionMs = read.duration('OUTBOX_RETENTION', 7 * DAY_MS, HOUR_MS, 3650 * DAY_MS);
+  const inboxRetentionMs = read.duration('INBOX_RETENTION', Math.max(14 * DAY_MS, outboxRetentionMs + DAY_MS), HOUR_MS, 3651 * DAY_MS);
+  const intervalMs = read.duration('RETENTION_INTERVAL', 15 * 60_000, 60_000, DAY_MS);
+  const floors = [{ ms: outboxRetentionMs + DAY_MS, why: `OUTBOX_RETENTION (${formatDuration(outboxRetentionMs)}) plus a day: a delivered outbox row can be replayed while it is kept` }];
+  if (topology.natsUrl) floors.push({ ms: NATS_STREAM_RETENTION_MS + DAY_MS, why: `the NATS stream's ${formatDuration(NATS_STREAM_RETENTION_MS)} plus a day: a consumer can receive an event again while the stream keeps it` });
+  for (const floor of floors) {
+    if (inboxRetentionMs < floor.ms) {
+      throw new ConfigError(`INBOX_RETENTION must be at least ${formatDuration(floor.ms)}, ${floor.why}, and the inbox row is what makes that second delivery harmless (got "${read.raw('INBOX_RETENTION')}")`);
+    }
+  }
+  return { outboxRetentionMs, inboxRetentionMs, intervalMs };
 }
 
 /** ADMIN_PORT: a port of its own for the operations routes, never the public one. */

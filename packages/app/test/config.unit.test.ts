@@ -50,6 +50,7 @@ describe('loadConfig defaults', () => {
       dbModuleRoles: 'auto',
       moduleDatabaseUrls: {},
       outbox: { maxAttempts: 10, sweepIntervalMs: 1_000, retryBaseMs: 500 },
+      retention: { outboxRetentionMs: 7 * 86_400_000, inboxRetentionMs: 14 * 86_400_000, intervalMs: 15 * 60_000 },
       payments: { provider: { kind: 'test' }, reconcileIntervalMs: 30_000, reconcileAfterMs: 5_000 },
       notifications: {
         smtpUrl: undefined,
@@ -159,6 +160,13 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['NATS_STREAM', { NATS_STREAM: 'a.b' }],
     ['NATS_SUBJECT_PREFIX', { NATS_SUBJECT_PREFIX: 'shop.>' }],
     ['DB_POOL_SIZE', { DB_POOL_SIZE: '0' }],
+    ['OUTBOX_RETENTION', { OUTBOX_RETENTION: 'a week' }],
+    ['OUTBOX_RETENTION', { OUTBOX_RETENTION: '30m' }],
+    ['OUTBOX_RETENTION', { OUTBOX_RETENTION: '7.5d' }],
+    ['INBOX_RETENTION', { INBOX_RETENTION: '-1' }],
+    ['INBOX_RETENTION', { OUTBOX_RETENTION: '7d', INBOX_RETENTION: '7d' }],
+    ['INBOX_RETENTION', { OUTBOX_RETENTION: '1d', INBOX_RETENTION: '3d', MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', NATS_URL: 'nats://q:4222', SERVICE_SECRET: SECRET }],
+    ['RETENTION_INTERVAL', { RETENTION_INTERVAL: '0' }],
     ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '-1' }],
     ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '5s' }],
     ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '10000' }],
@@ -236,6 +244,30 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
 
   it('names the module hosted nowhere', () => {
     expect(configErrorOf({ MODULES: 'orders' })).toMatch(/leaves inventory, payments, notifications hosted nowhere/);
+  });
+});
+
+describe('retention settings', () => {
+  const DAY = 86_400_000;
+  it('reads durations in minutes, hours, days or weeks, a bare number being hours', () => {
+    expect(loadConfig({ OUTBOX_RETENTION: '36', INBOX_RETENTION: '2w', RETENTION_INTERVAL: '5m' }).retention).toEqual({
+      outboxRetentionMs: 36 * 3_600_000,
+      inboxRetentionMs: 14 * DAY,
+      intervalMs: 5 * 60_000,
+    });
+  });
+
+  it('keeps the inbox a day longer than a long outbox retention when INBOX_RETENTION is unset', () => {
+    expect(loadConfig({ OUTBOX_RETENTION: '30d' }).retention.inboxRetentionMs).toBe(31 * DAY);
+  });
+
+  it('refuses an inbox retention that a redelivery could outlast, and says why in one line', () => {
+    expect(configErrorOf({ OUTBOX_RETENTION: '7d', INBOX_RETENTION: '7d' })).toBe(
+      'INBOX_RETENTION must be at least 8d, OUTBOX_RETENTION (7d) plus a day: a delivered outbox row can be replayed while it is kept, and the inbox row is what makes that second delivery harmless (got "7d")',
+    );
+    // Without NATS a short inbox retention is fine once it outlives the outbox's; with NATS the stream's 7 days count too.
+    expect(loadConfig({ OUTBOX_RETENTION: '1d', INBOX_RETENTION: '2d' }).retention.inboxRetentionMs).toBe(2 * DAY);
+    expect(configErrorOf({ OUTBOX_RETENTION: '1d', INBOX_RETENTION: '2d', NATS_URL: 'nats://q:4222' })).toMatch(/^INBOX_RETENTION must be at least 8d, the NATS stream's 7d plus a day/);
   });
 });
 

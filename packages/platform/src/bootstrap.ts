@@ -5,6 +5,6 @@
  * PostgreSQL boots: the two overlap instead of adding up.
  */
 export { ConfigError } from './config-error.ts';
-export { EnvReader } from './config.ts';
+export { EnvReader, formatDuration } from './config.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';

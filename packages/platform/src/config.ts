@@ -27,6 +27,21 @@ export class EnvReader {
     return parsed;
   }
 
+  /**
+   * A duration in milliseconds: `90m`, `36h`, `7d`, `2w`, or a bare number of hours (`168`).
+   * Whole units only; the range is checked on the result and named in the error.
+   */
+  duration(name: string, fallbackMs: number, minMs: number, maxMs: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallbackMs;
+    const match = /^(\d+)\s*(m|h|d|w)?$/.exec(value);
+    const ms = match ? Number(match[1]) * DURATION_UNITS[(match[2] ?? 'h') as keyof typeof DURATION_UNITS] : Number.NaN;
+    if (!Number.isSafeInteger(ms) || ms < minMs || ms > maxMs) {
+      throw bad(name, value, `a duration from ${formatDuration(minMs)} to ${formatDuration(maxMs)}, like 36h, 7d or 2w (a bare number is hours)`);
+    }
+    return ms;
+  }
+
   oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
     const value = this.raw(name);
     if (value === undefined) return fallback;
@@ -52,6 +67,16 @@ export class EnvReader {
     if (value === undefined) return undefined;
     return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
   }
+}
+
+const DURATION_UNITS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+
+/** A duration as its largest whole unit (`14d`, `36h`, `90m`), for messages. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm'] as const) {
+    if (ms % DURATION_UNITS[unit] === 0 && ms >= DURATION_UNITS[unit]) return `${ms / DURATION_UNITS[unit]}${unit}`;
+  }
+  return `${ms} ms`;
 }
 
 function bad(name: string, value: string, expected: string): ConfigError {

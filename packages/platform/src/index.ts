@@ -1,6 +1,6 @@
 export { ConfigError } from './config-error.ts';
 export { PlatformErrors, invalidInput, forbidden, unauthorized } from './errors.ts';
-export { EnvReader } from './config.ts';
+export { EnvReader, formatDuration } from './config.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { Database, type DatabaseOptions, type ModuleDatabase } from './db/pool.ts';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
@@ -12,6 +12,7 @@ export { UnitOfWork, type HandleOutcome, type SerializeOn, type Tx } from './eve
 export { lockEntities } from './events/entity-lock.ts';
 export { inboxSubscription } from './events/inbox-subscription.ts';
 export { OutboxDispatcher, type OutboxOptions, type OutboxRow } from './events/outbox-dispatcher.ts';
+export { MessagingRetention, RETENTION_DEFAULTS, type PruneResult, type RetentionOptions } from './events/retention.ts';
 export { Telemetry } from './telemetry/metrics.ts';
 export { ModuleTraffic, withCaller, type CallVia, type TrafficSnapshot } from './telemetry/module-traffic.ts';
 export { TrafficRecorder, ensureTrafficTables, readTraffic, writeSnapshot, type RecordedTraffic, type TrafficRecorderOptions } from './telemetry/traffic-store.ts';

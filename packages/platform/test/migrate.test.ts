@@ -7,7 +7,7 @@ import { Database, migrateModule } from '@shop/platform';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { WIDGETS_MIGRATIONS, countOf } from './support.ts';
 
-const ALL = ['platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order', '0001_widgets'];
+const ALL = ['platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order', 'platform-0003_retention', '0001_widgets'];
 
 let testDb: TestDatabase;
 let db: Database;
@@ -59,9 +59,9 @@ describe('migrateModule', () => {
     const dir = await migrationsDir({ '0001_things.sql': 'CREATE TABLE things (id int);' });
     await migrateModule(db.pool, { schema: 'history_a', directory: dir });
     // history_b has the same files but its own history: everything runs again there.
-    expect(await migrateModule(db.pool, { schema: 'history_b', directory: dir })).toEqual(['platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order', '0001_things']);
-    expect(await historyOf('history_a')).toEqual(['0001_things', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order']);
-    expect(await historyOf('history_b')).toEqual(['0001_things', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order']);
+    expect(await migrateModule(db.pool, { schema: 'history_b', directory: dir })).toEqual(['platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order', 'platform-0003_retention', '0001_things']);
+    expect(await historyOf('history_a')).toEqual(['0001_things', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order', 'platform-0003_retention']);
+    expect(await historyOf('history_b')).toEqual(['0001_things', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order', 'platform-0003_retention']);
     await db.pool.query('INSERT INTO history_a.things VALUES (1)');
     expect(await countOf(db, 'SELECT count(*) AS n FROM history_b.things')).toBe(0);
   });
@@ -76,7 +76,7 @@ describe('migrateModule', () => {
     await expect(migrateModule(db.pool, { schema: 'changed', directory: v2 })).rejects.toThrow(
       'migration changed/0001_base was changed after it was applied; add a new migration instead',
     );
-    expect(await historyOf('changed')).toEqual(['0001_base', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order']);
+    expect(await historyOf('changed')).toEqual(['0001_base', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order', 'platform-0003_retention']);
     expect(await countOf(db, `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'changed' AND table_name IN ('sneaky', 'next')`)).toBe(0);
   });
 
@@ -86,7 +86,7 @@ describe('migrateModule', () => {
       '0002_bad.sql': 'CREATE TABLE half (id int); SELECT no_such_function();',
     });
     await expect(migrateModule(db.pool, { schema: 'failing', directory: dir })).rejects.toThrow(/^migration failing\/0002_bad failed: .*no_such_function/);
-    expect(await historyOf('failing')).toEqual(['0001_ok', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order']);
+    expect(await historyOf('failing')).toEqual(['0001_ok', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order', 'platform-0003_retention']);
     expect(await countOf(db, `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'failing' AND table_name = 'half'`)).toBe(0);
   });
 
@@ -98,9 +98,9 @@ describe('migrateModule', () => {
     });
     const runs = await Promise.all(Array.from({ length: 5 }, () => migrateModule(db.pool, { schema: 'racing', directory: dir })));
     // Whoever got the lock first ran everything; the others found it done.
-    expect(runs.flat().sort()).toEqual(['0001_slow', '0002_more', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order']);
+    expect(runs.flat().sort()).toEqual(['0001_slow', '0002_more', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order', 'platform-0003_retention']);
     expect(runs.filter((ran) => ran.length === 0)).toHaveLength(4);
-    expect(await historyOf('racing')).toEqual(['0001_slow', '0002_more', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order']);
+    expect(await historyOf('racing')).toEqual(['0001_slow', '0002_more', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order', 'platform-0003_retention']);
   });
 
   it('refuses a schema name that is not a plain identifier, without leaking a connection', async () => {

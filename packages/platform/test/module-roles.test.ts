@@ -183,7 +183,7 @@ describe('several processes migrating one database at once', () => {
     const role = moduleRoleName(nameOf(shared), 'widgets');
     const grant = { role, create: { database: nameOf(shared), password: 'not-used-here' } };
     const runs = await Promise.all([migrateModule(owner.pool, widgets, { role: grant }), migrateModule(owner.pool, widgets, { role: grant })]);
-    expect(runs.flat().sort()).toEqual(['0001_widgets', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order']);
+    expect(runs.flat().sort()).toEqual(['0001_widgets', 'platform-0001_outbox_inbox', 'platform-0002_outbox_claim_in_order', 'platform-0003_retention']);
     const { rows } = await owner.pool.query<{ usage: boolean }>(`SELECT has_schema_privilege($1, 'widgets', 'USAGE') AS usage`, [role]);
     expect(rows).toEqual([{ usage: true }]);
   });

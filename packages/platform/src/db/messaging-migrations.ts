@@ -50,5 +50,19 @@ export function messagingMigrations(schema: string): Migration[] {
         CREATE INDEX outbox_pending ON "${schema}".outbox (seq) WHERE status = 'pending';
       `,
     },
+    {
+      // Retention (events/retention.ts) deletes delivered outbox rows and inbox rows by age, a
+      // batch at a time: each batch is an index range scan on the age instead of a scan of the
+      // whole table. The hot paths already had theirs and keep them: the claim reads
+      // `outbox_pending` (pending rows only, in seq order), the inbox write looks up its primary
+      // key. Both indexes grow at their right-hand end (ages only increase), the cheapest insert
+      // a B-tree has. Built inside the migration's transaction (no CONCURRENTLY), so writes to
+      // the two tables wait for the build once: seconds at millions of rows.
+      id: 'platform-0003_retention',
+      sql: `
+        CREATE INDEX outbox_delivered_at ON "${schema}".outbox (delivered_at) WHERE status = 'delivered';
+        CREATE INDEX inbox_handled_at ON "${schema}".inbox (handled_at);
+      `,
+    },
   ];
 }

@@ -16,8 +16,6 @@ export interface OutboxOptions {
   /** First retry delay; doubles each try up to `retryMaxMs`. */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Delivered rows are kept this long for audit, then deleted. */
-  retentionHours?: number;
 }
 
 export interface OutboxRow {
@@ -39,7 +37,6 @@ const DEFAULTS: Required<OutboxOptions> = {
   sweepIntervalMs: 1_000,
   retryBaseMs: 500,
   retryMaxMs: 5 * 60_000,
-  retentionHours: 24 * 7,
 };
 
 /**
@@ -62,7 +59,6 @@ export class OutboxDispatcher {
   readonly #options: Required<OutboxOptions>;
   readonly #table: ReturnType<typeof sql.table>;
   readonly #worker: BatchWorker;
-  #sweeps = 0;
 
   constructor(deps: { db: ModuleDatabase; source: string; bus: EventBus; logger: Logger; telemetry: Telemetry }, options: OutboxOptions = {}) {
     this.#db = deps.db;
@@ -78,7 +74,6 @@ export class OutboxDispatcher {
       sweepIntervalMs: this.#options.sweepIntervalMs,
       // The database is unreachable or the claim failed: the sweep tries again.
       onError: (error) => this.#logger.error({ err: error, module: this.#source }, 'outbox dispatch round failed'),
-      onSweep: () => this.#housekeeping(),
     });
   }
 
@@ -176,18 +171,6 @@ export class OutboxDispatcher {
       payload: row.payload,
       ...(row.traceparent ? { traceparent: row.traceparent } : {}),
     };
-  }
-
-  /** About hourly (at the default 1 s sweep): delivered rows past their retention go. */
-  #housekeeping(): void {
-    this.#sweeps += 1;
-    if (this.#sweeps % 3600 === 0) void this.#prune();
-  }
-
-  async #prune(): Promise<void> {
-    await sql`DELETE FROM ${this.#table} WHERE status = 'delivered' AND delivered_at < now() - make_interval(hours => ${this.#options.retentionHours})`
-      .execute(this.#db.kysely)
-      .catch((error: unknown) => this.#logger.warn({ err: error }, 'outbox prune failed'));
   }
 
   // --- what an admin sees and does -------------------------------------------------------
