@@ -29,6 +29,7 @@ import {
 } from '@shop/platform';
 import { adminRoutes } from './admin.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { trafficRoutes } from './console/traffic-routes.ts';
 import { ACCESS_TABLES, METHOD_TABLES, compose, type ModuleApis } from './composition.ts';
 import type { AppConfig } from './config.ts';
 import { resolveAuth, resolveVapidKeys, writeDevTokens, type DevTokens } from './credentials.ts';
@@ -78,6 +79,7 @@ export function publicApiRoutes(parts: {
     adminRoutes(parts.modules),
     extractionRoutes({ pool: parts.pool, modules: MODULE_NAMES }),
     topologyRoutes(parts.topology, parts.control),
+    trafficRoutes({ pool: parts.pool, modules: MODULE_NAMES }),
   ];
 }
 

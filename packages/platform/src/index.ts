@@ -15,8 +15,8 @@ export { OutboxDispatcher, type OutboxOptions, type OutboxRow } from './events/o
 export { MessagingRetention, RETENTION_DEFAULTS, type PruneResult, type RetentionOptions } from './events/retention.ts';
 export { Telemetry } from './telemetry/metrics.ts';
 export { ModuleTraffic, withCaller, type CallVia, type TrafficSnapshot } from './telemetry/module-traffic.ts';
-export { TrafficRecorder, ensureTrafficTables, readTraffic, writeSnapshot, type RecordedTraffic, type TrafficRecorderOptions } from './telemetry/traffic-store.ts';
-export { readEventCounts, type EventCounts } from './telemetry/event-counts.ts';
+export { TrafficRecorder, ensureTrafficTables, readRecentTraffic, readTraffic, writeSnapshot, type RecentTraffic, type RecordedTraffic, type TrafficRecorderOptions } from './telemetry/traffic-store.ts';
+export { readEventCounts, readEventTotals, type EventCounts, type EventTotals } from './telemetry/event-counts.ts';
 export { instrumentApi } from './instrument.ts';
 export { createModuleRuntime, type CallOut, type ModuleDeps, type ModuleInstance } from './module.ts';
 export { buildHttpServer, listenAdmin, type AdminListener, type HttpServerOptions } from './http/server.ts';

@@ -28,3 +28,36 @@ export async function readEventCounts(pool: pg.Pool, schema: string, window: { f
   );
   return { published: Number(rows[0]!.published), consumed: Number(rows[0]!.consumed) };
 }
+
+/** Rows ever inserted into a module's outbox (events published) and inbox (events handled, one per consumer). */
+export interface EventTotals {
+  readonly module: string;
+  /** Null when the table is not in this database. */
+  readonly published: number | null;
+  readonly handled: number | null;
+}
+
+/**
+ * Running totals for live rates, from PostgreSQL's own table statistics (`n_tup_ins` of each
+ * module's outbox and inbox), so every process reads what every process wrote, and neither a
+ * publish nor a handler pays anything for it. What a reader differences between two reads:
+ * - the server updates them within about a second of a commit (at most 10 s on a connection
+ *   that goes idle: PostgreSQL's stats flush);
+ * - an insert rolled back counts too (a handler that failed and will be retried), so under
+ *   failures they read high; a duplicate skipped by the inbox (`ON CONFLICT DO NOTHING`) does not;
+ * - they start again from 0 after `pg_stat_reset()` or a crash: a total that went down is a restart.
+ * One catalog query, whatever the tables' size.
+ */
+export async function readEventTotals(pool: pg.Pool, schemas: readonly string[]): Promise<EventTotals[]> {
+  const { rows } = await pool.query<{ schema: string; table: 'outbox' | 'inbox'; inserted: string }>(
+    `SELECT n.nspname AS schema, c.relname AS table, pg_stat_get_tuples_inserted(c.oid) AS inserted
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = ANY($1::text[]) AND c.relname IN ('outbox', 'inbox') AND c.relkind IN ('r', 'p')`,
+    [schemas],
+  );
+  const total = (schema: string, table: string) => {
+    const row = rows.find((candidate) => candidate.schema === schema && candidate.table === table);
+    return row ? Number(row.inserted) : null;
+  };
+  return schemas.map((schema) => ({ module: schema, published: total(schema, 'outbox'), handled: total(schema, 'inbox') }));
+}

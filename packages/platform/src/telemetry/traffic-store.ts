@@ -164,3 +164,57 @@ export async function readTraffic(pool: pg.Pool, window: { from: Date; to: Date 
     processes: processes.rows.map((row) => row.process),
   };
 }
+
+/** The last few minutes' buckets of calls between modules and of requests, every process's counts added up. */
+export interface RecentTraffic {
+  /** The database's clock when read. */
+  readonly at: Date;
+  /** The first minute bucket included. */
+  readonly since: Date;
+  /** Per minute bucket and caller → callee, summed over methods and processes, each call once (as its caller counted it). */
+  readonly calls: readonly { minute: Date; caller: string; callee: string; calls: number }[];
+  /** Per minute bucket: requests answered by each module's routes. */
+  readonly requests: readonly { minute: Date; module: string; requests: number }[];
+  /** The processes whose counts are in these buckets. */
+  readonly processes: readonly string[];
+}
+
+/**
+ * The buckets from `minutes` minutes before the current one onwards (the primary key's range:
+ * a few rows per module pair). A bucket only grows during its own minute (each flush adds to the
+ * minute it runs in), so a reader that differences bucket by bucket between two reads less than
+ * `minutes` minutes apart gets exactly what was flushed in between: the console's live rates.
+ * Empty (never undefined) before anything was recorded.
+ */
+export async function readRecentTraffic(pool: pg.Pool, minutes = 2): Promise<RecentTraffic> {
+  const { rows: head } = await pool.query<{ at: Date; since: Date; found: boolean }>(
+    `SELECT now() AS at, date_trunc('minute', now()) - make_interval(mins => $1) AS since,
+            to_regclass('platform.module_calls') IS NOT NULL AND to_regclass('platform.module_usage') IS NOT NULL AS found`,
+    [minutes],
+  );
+  const { at, since, found } = head[0]!;
+  if (!found) return { at, since, calls: [], requests: [], processes: [] };
+  const [calls, requests, processes] = await Promise.all([
+    pool.query<{ minute: Date; caller: string; callee: string; calls: string }>(
+      `SELECT minute, caller, callee, sum(calls)::bigint AS calls FROM platform.module_calls
+       WHERE minute >= $1 AND via <> 'internal' GROUP BY minute, caller, callee ORDER BY minute, caller, callee`,
+      [since],
+    ),
+    pool.query<{ minute: Date; module: string; requests: string }>(
+      `SELECT minute, module, sum(requests)::bigint AS requests FROM platform.module_usage
+       WHERE minute >= $1 AND requests > 0 GROUP BY minute, module ORDER BY minute, module`,
+      [since],
+    ),
+    pool.query<{ process: string }>(
+      `SELECT process FROM platform.module_calls WHERE minute >= $1 UNION SELECT process FROM platform.module_usage WHERE minute >= $1 ORDER BY process`,
+      [since],
+    ),
+  ]);
+  return {
+    at,
+    since,
+    calls: calls.rows.map((row) => ({ minute: row.minute, caller: row.caller, callee: row.callee, calls: Number(row.calls) })),
+    requests: requests.rows.map((row) => ({ minute: row.minute, module: row.module, requests: Number(row.requests) })),
+    processes: processes.rows.map((row) => row.process),
+  };
+}
