@@ -10,7 +10,7 @@ export default tseslint.config(
   {
     files: ['packages/app/src/console/public/**/*.js'],
     languageOptions: {
-      globals: { document: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', performance: 'readonly', Node: 'readonly', console: 'readonly' },
+      globals: { document: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', performance: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Node: 'readonly', console: 'readonly' },
     },
   },
   {

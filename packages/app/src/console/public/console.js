@@ -54,43 +54,87 @@ async function act(label, fn) {
   await load();
 }
 
-// --- 1. Module map (and, from this process's /metrics, calls by side and events delivered)
-let lastMetrics;
-async function metricsSample() {
+// --- 1. Module map, with live rates from GET traffic/live: counters every process records in the
+// database (calls in minute buckets, flushed every 10 s; events as PostgreSQL's insert counts of
+// each outbox and inbox), differenced between reads every POLL_MS and averaged over WINDOW_MS.
+const POLL_MS = 5_000;
+const WINDOW_MS = 30_000;
+let counters; // the last read: key → count; bucketed keys are `name|minute`
+let samples = []; // { at, deltas: name → increase since the sample before }; the first is the baseline
+let timer;
+let polling = false;
+let processes = [];
+let topologyShown;
+
+function ingest(live) {
+  const next = new Map();
+  for (const c of live.calls) next.set(`call ${c.caller} ${c.callee}|${c.minute}`, c.calls);
+  for (const r of live.requests) next.set(`req ${r.module}|${r.minute}`, r.requests);
+  for (const e of live.events) {
+    if (e.published !== null) next.set(`pub ${e.module}`, e.published);
+    if (e.handled !== null) next.set(`handled ${e.module}`, e.handled);
+  }
+  processes = live.processes;
+  const at = performance.now();
+  const before = counters;
+  counters = next;
+  // The answer holds the last three minutes' buckets: reads further apart than that lose some.
+  if (!before || at - samples.at(-1).at > 90_000) return void (samples = [{ at, deltas: new Map() }]);
+  const deltas = new Map();
+  for (const [key, value] of next) {
+    const [name, bucket] = key.split('|');
+    // A bucket new since the last read counts from 0; a running total needs a first value, and one that went down restarted.
+    const old = before.get(key) ?? (bucket ? 0 : undefined);
+    if (old !== undefined && value >= old) deltas.set(name, (deltas.get(name) ?? 0) + value - old);
+  }
+  samples.push({ at, deltas });
+  while (samples.length > 2 && samples[1].at <= at - WINDOW_MS) samples.shift();
+}
+
+/** Per second over the samples kept; undefined before two reads, or for events whose tables are not in the database. */
+function rate(name) {
+  if (samples.length < 2 || (/^(pub|handled) /.test(name) && !counters.has(name))) return undefined;
+  const sum = samples.slice(1).reduce((total, sample) => total + (sample.deltas.get(name) ?? 0), 0);
+  return sum / ((samples.at(-1).at - samples[0].at) / 1000);
+}
+const perSecond = (value) => (value === undefined ? '–' : value >= 10 ? String(Math.round(value)) : value.toFixed(1));
+
+function renderRates() {
+  if (!counters) return;
+  for (const row of document.querySelectorAll('#map tr[data-module]')) {
+    for (const kind of ['req', 'pub', 'handled']) row.querySelector(`.${kind}`).textContent = perSecond(rate(`${kind} ${row.dataset.module}`));
+  }
+  const edges = [...new Set([...counters.keys()].filter((key) => key.startsWith('call ')).map((key) => key.split('|')[0]))]
+    .map((name) => name.split(' ').slice(1))
+    .filter(([caller]) => caller !== 'http')
+    .sort();
+  $('#map .edges').replaceChildren(
+    edges.length
+      ? table(['from', 'to', 'calls/s'], edges.map(([caller, callee]) => h('tr', { 'data-edge': `${caller} ${callee}` }, h('td', {}, caller), h('td', {}, `→ ${callee}`), h('td', { className: 'rate' }, perSecond(rate(`call ${caller} ${callee}`))))))
+      : h('p', { className: 'muted' }, 'No calls between modules in the last 3 minutes.'),
+    h('p', { className: 'note' }, `Per second over the last ${Math.round(WINDOW_MS / 1000)} s, from what every process recorded (${processes.join(', ') || 'none yet'}); calls are written every 10 s, so a rate appears that long after the traffic.`),
+  );
+}
+
+async function poll() {
+  if (polling || document.hidden || !sessionStorage.getItem(KEY)) return;
+  polling = true;
   try {
-    const response = await fetch('/metrics');
-    if (!response.ok) return undefined;
-    const calls = {};
-    const events = {};
-    for (const line of (await response.text()).split('\n')) {
-      const m = /^(module_calls_by_side_total|outbox_events_delivered_total)\{([^}]*)\} ([\d.e+]+)/.exec(line);
-      if (!m) continue;
-      const labels = Object.fromEntries([...m[2].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-      const value = Number(m[3]);
-      if (m[1] === 'module_calls_by_side_total') calls[`${labels.module} ${labels.side}`] = (calls[`${labels.module} ${labels.side}`] ?? 0) + value;
-      else events[labels.module] = (events[labels.module] ?? 0) + value;
-    }
-    return { at: performance.now(), calls, events };
+    ingest(await api('GET', 'traffic/live'));
+    renderRates();
+    await followRollouts();
   } catch {
-    return undefined;
+    // the next full load says what is wrong
+  } finally {
+    polling = false;
   }
 }
 
-function renderMap(topology, sample) {
-  const previous = lastMetrics;
-  lastMetrics = sample ?? lastMetrics;
-  const seconds = previous && sample ? (sample.at - previous.at) / 1000 : 0;
-  const rate = (now, before) => (seconds > 0 && before !== undefined ? ((now - before) / seconds).toFixed(1) : '–');
-  const calls = (module) =>
-    sample
-      ? Object.entries(sample.calls)
-          .filter(([key]) => key.startsWith(`${module} `))
-          .map(([key, count]) => h('span', { className: 'tag' }, `${key.split(' ')[1]}: ${count}`))
-      : '–';
+function renderMap(topology) {
   fill(
     'map',
     table(
-      ['module', 'hosted by (processes)', 'remote %', 'shadow', 'calls here by side', 'events/s delivered here'],
+      ['module', 'hosted by (processes)', 'remote %', 'shadow', 'requests/s', 'events/s published', 'events/s handled'],
       topology.modules.map((m) =>
         h(
           'tr',
@@ -99,11 +143,12 @@ function renderMap(topology, sample) {
           h('td', {}, m.hosted_by.length ? m.hosted_by.map((p) => h('span', { className: 'tag' }, p)) : h('span', { className: 'bad' }, 'no live host')),
           h('td', {}, m.remote_percent ?? '–'),
           h('td', {}, m.shadow === null ? '–' : m.shadow ? 'on' : 'off'),
-          h('td', {}, calls(m.module)),
-          h('td', {}, sample ? rate(sample.events[m.module] ?? 0, previous?.events[m.module] ?? (previous ? 0 : undefined)) : '–'),
+          ['req', 'pub', 'handled'].map((kind) => h('td', { className: `rate ${kind}` }, '–')),
         ),
       ),
     ),
+    h('h3', {}, 'Calls between modules'),
+    h('div', { className: 'edges' }, h('p', { className: 'muted' }, 'Reading…')),
     h('h3', {}, `Replicas (${topology.replicas.length})`),
     table(
       ['process', 'replica', 'modules', 'remote copies of', 'version', 'host / pid', 'last seen'],
@@ -111,12 +156,66 @@ function renderMap(topology, sample) {
         h('tr', {}, h('td', {}, r.process), h('td', {}, r.id === topology.this_process.replica ? `${r.id} (this one)` : r.id), h('td', {}, r.modules.join(', ')), h('td', {}, r.switchable.join(', ') || '–'), h('td', {}, r.version), h('td', {}, `${r.host} / ${r.pid}`), h('td', {}, new Date(r.last_seen).toLocaleTimeString())),
       ),
     ),
-    h('p', { className: 'note' }, 'Calls and events are counted by the process serving this page (its /metrics); rates are since the last refresh.'),
   );
+  renderRates();
 }
 
-// --- 2. Topology controls
-function renderControls(topology, rollouts) {
+// --- 2. Topology controls, and rollouts: their steps and state, Abort, and a form to start one
+const time = (iso) => new Date(iso).toLocaleTimeString();
+
+function rolloutView(module, rollout) {
+  const running = rollout?.state === 'running';
+  const o = rollout?.observed;
+  return [
+    rollout
+      ? h(
+          'div',
+          { className: 'rollout' },
+          h('b', { className: `state ${rollout.state}` }, rollout.state.replace('_', ' ')),
+          ' ',
+          rollout.steps.map((step, i) => h('span', { className: `step ${rollout.state === 'completed' || i < rollout.step_index ? 'done' : i === rollout.step_index ? 'now' : ''}` }, `${step}%`)),
+          h('div', { className: 'muted' }, `hold ${rollout.hold_ms / 1000} s a step · started ${time(rollout.started_at)}${rollout.ended_at ? ` · ended ${time(rollout.ended_at)}` : ` · this step since ${time(rollout.step_started_at)}`}`),
+          h('div', { className: 'muted' }, `observed: ${o.remote_calls} calls to the copy, ${o.remote_errors} failed; ${o.shadow_mismatches}/${o.shadow_calls} shadowed reads differed; p99 ${o.remote_p99_ms ?? '–'} ms remote, ${o.local_p99_ms ?? '–'} ms local`),
+          rollout.waiting_for ? h('div', { className: 'muted' }, rollout.waiting_for) : null,
+          rollout.reason ? h('div', { className: 'muted' }, rollout.reason) : null,
+          running ? h('button', { onclick: () => act(`${module} rollout abort`, () => api('DELETE', `topology/${module}/rollout`)) }, 'Abort rollout') : null,
+        )
+      : h('span', { className: 'muted' }, 'none yet'),
+    running ? null : startForm(module),
+  ];
+}
+
+/** Defaults: docs/scaling.md (the limits the API applies when none is given). */
+function startForm(module) {
+  const field = (label, name, value, attrs = {}) => h('label', {}, `${label} `, h('input', { name, value, required: true, ...attrs }));
+  const number = (label, name, value, step, max) => field(label, name, value, { type: 'number', min: 0, max, step });
+  const form = h(
+    'form',
+    {
+      className: 'start',
+      onsubmit: (event) => {
+        event.preventDefault();
+        const v = (name) => form.elements[name].value;
+        const body = {
+          steps: v('steps').split(/[\s,]+/).filter(Boolean).map(Number),
+          hold_seconds: Number(v('hold_seconds')),
+          limits: Object.fromEntries(['max_error_rate', 'max_mismatch_rate', 'max_p99_increase_ms', 'min_calls'].map((name) => [name, Number(v(name))])),
+        };
+        act(`${module} rollout start`, () => api('POST', `topology/${module}/rollout`, body));
+      },
+    },
+    field('steps (%)', 'steps', '1, 5, 25, 50, 100', { size: 16, pattern: '[0-9 ,]+' }),
+    number('hold (s a step)', 'hold_seconds', 300, 1, 86400),
+    number('max error rate', 'max_error_rate', 0.01, 0.001, 1),
+    number('max mismatch rate', 'max_mismatch_rate', 0, 0.001, 1),
+    number('max p99 increase (ms)', 'max_p99_increase_ms', 250, 1, 60000),
+    number('min calls a step', 'min_calls', 20, 1, 1000000),
+    h('button', {}, 'Start rollout'),
+  );
+  return h('details', {}, h('summary', {}, 'Start a rollout…'), form);
+}
+
+function renderControls(topology) {
   const switchable = topology.modules.filter((m) => m.remote_percent !== null || m.shadow !== null);
   if (!switchable.length) return fill('controls', h('p', { className: 'muted' }, 'No module has a remote copy: nothing to switch (set <MODULE>_URL where it is hosted).'));
   fill(
@@ -124,8 +223,8 @@ function renderControls(topology, rollouts) {
     table(
       ['module', 'remote percent', 'shadow', 'rollout'],
       switchable.map((m) => {
-        const input = h('input', { type: 'number', min: 0, max: 100, step: 1, value: m.remote_percent ?? 0, 'aria-label': `${m.module} remote percent` });
-        const rollout = rollouts[m.module];
+        const steered = m.rollout?.state === 'running';
+        const input = h('input', { type: 'number', min: 0, max: 100, step: 1, value: m.remote_percent ?? 0, disabled: steered, title: steered ? 'a rollout steers it' : undefined, 'aria-label': `${m.module} remote percent` });
         return h(
           'tr',
           { 'data-module': m.module },
@@ -135,7 +234,7 @@ function renderControls(topology, rollouts) {
             {},
             m.remote_percent === null
               ? '–'
-              : [input, ' ', h('button', { onclick: () => act(`${m.module} remote percent`, () => api('PUT', `topology/${m.module}/remote-percent`, { percent: Number(input.value) })) }, 'Set')],
+              : [input, ' ', h('button', { disabled: steered, onclick: () => act(`${m.module} remote percent`, () => api('PUT', `topology/${m.module}/remote-percent`, { percent: Number(input.value) })) }, 'Set')],
           ),
           h(
             'td',
@@ -144,23 +243,26 @@ function renderControls(topology, rollouts) {
               ? '–'
               : [m.shadow ? 'on ' : 'off ', h('button', { onclick: () => act(`${m.module} shadow`, () => api('PUT', `topology/${m.module}/shadow`, { enabled: !m.shadow })) }, m.shadow ? 'Turn off' : 'Turn on')],
           ),
-          h(
-            'td',
-            {},
-            rollout
-              ? [
-                  h('b', {}, rollout.state),
-                  ` step ${rollout.step_index + 1}/${rollout.steps.length} (${rollout.step_percent}%)`,
-                  rollout.waiting_for ? h('div', { className: 'muted' }, rollout.waiting_for) : null,
-                  rollout.reason ? h('div', { className: 'muted' }, rollout.reason) : null,
-                  rollout.state === 'running' ? h('button', { onclick: () => act(`${m.module} rollout abort`, () => api('DELETE', `topology/${m.module}/rollout`)) }, 'Abort') : null,
-                ]
-              : h('span', { className: 'muted' }, 'none yet'),
-          ),
+          h('td', { className: 'rollout-cell' }, m.remote_percent === null ? '–' : rolloutView(m.module, m.rollout)),
         );
       }),
     ),
   );
+}
+
+/** A running rollout moves on by itself: its cell follows at each poll, and the page reloads when it ends. */
+async function followRollouts() {
+  for (const m of topologyShown?.modules ?? []) {
+    if (m.rollout?.state !== 'running') continue;
+    const now = await api('GET', `topology/${m.module}/rollout`).catch(() => null);
+    if (!now) continue;
+    if (now.state !== 'running' || now.id !== m.rollout.id) return load();
+    m.rollout = now;
+    const row = $(`#controls tr[data-module="${m.module}"]`);
+    row?.querySelector('.rollout-cell').replaceChildren(...rolloutView(m.module, now).filter(Boolean));
+    const input = row?.querySelector('input[type=number]');
+    if (input) input.value = now.step_percent;
+  }
 }
 
 // --- 3. Outbox: failed events
@@ -237,13 +339,11 @@ async function load() {
   $('#login').hidden = true;
   $('#refresh').hidden = $('#logout').hidden = false;
   $('#who').textContent = `served by ${topology.this_process.replica}`;
-  renderMap(topology, undefined); // at once; again with the counts once /metrics answers
-  metricsSample().then((sample) => sample && renderMap(topology, sample));
-  const switchable = topology.modules.filter((m) => m.remote_percent !== null);
-  const rollouts = Object.fromEntries(
-    await Promise.all(switchable.map(async (m) => [m.module, await api('GET', `topology/${m.module}/rollout`).catch(() => null)])),
-  );
-  renderControls(topology, rollouts);
+  topologyShown = topology;
+  renderMap(topology);
+  renderControls(topology);
+  if (!timer) timer = setInterval(poll, POLL_MS);
+  poll();
   await Promise.all([
     view('outbox', async () => renderOutbox(await api('GET', 'outbox?status=failed'))),
     view('mismatches', async () => renderMismatches((await api('GET', 'shadow/mismatches')).mismatches)),
@@ -253,6 +353,10 @@ async function load() {
 
 function showLogin(message) {
   sessionStorage.removeItem(KEY);
+  clearInterval(timer);
+  timer = counters = topologyShown = undefined;
+  samples = [];
+  processes = [];
   $('#views').hidden = true;
   $('#refresh').hidden = $('#logout').hidden = true;
   $('#who').textContent = '';
