@@ -72,13 +72,13 @@ describe.skipIf(!hasChromium || !nats)('the console at /admin, in Chromium', () 
     await page.click('#login button');
     return page;
   }
-  /** The view's section, at most 1200×800 (docs/console/<view>.png). */
-  async function shot(page: Page, view: string): Promise<void> {
+  /** The view's section, at most 1200×800 (docs/console/<name>.png). */
+  async function shot(page: Page, view: string, name = view): Promise<void> {
     const box = await page.locator(`#${view}`).evaluate((el) => {
       const rect = el.getBoundingClientRect();
       return { x: rect.left + (globalThis as any).scrollX, y: rect.top + (globalThis as any).scrollY, width: rect.width, height: rect.height };
     });
-    await page.screenshot({ path: path.join(SHOTS, `${view}.png`), fullPage: true, clip: { ...box, width: Math.min(box.width, 1200), height: Math.min(box.height, 800) } });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, clip: { ...box, width: Math.min(box.width, 1200), height: Math.min(box.height, 800) } });
   }
 
   it('serves the page without a token, outside the OpenAPI document; weighs and first-renders the module map', async () => {
@@ -110,16 +110,88 @@ describe.skipIf(!hasChromium || !nats)('the console at /admin, in Chromium', () 
     // Hosted by both processes (a process is named by the modules it hosts).
     expect(await page.locator('#map tr[data-module="orders"] .tag').allInnerTexts()).toEqual(expect.arrayContaining(['orders', MODULE_NAMES.join('+')]));
     expect(await page.locator('#map tr[data-module="payments"] .tag').allInnerTexts()).toContain(MODULE_NAMES.join('+'));
-    await shot(page, 'map');
 
     const row = page.locator('#controls tr[data-module="orders"]');
-    await row.locator('input[type=number]').fill('35');
+    await row.getByLabel('orders remote percent').fill('35');
     await row.getByRole('button', { name: 'Set' }).click();
     await expect.poll(() => page.locator('#status').innerText()).toContain('done');
     const topology = await call(base, 'GET', '/api/admin/topology', { token: t.adminToken });
     expect(topology.body.modules.find((m: { module: string }) => m.module === 'orders').remote_percent).toBe(35);
-    expect(await row.locator('input[type=number]').inputValue()).toBe('35');
+    expect(await row.getByLabel('orders remote percent').inputValue()).toBe('35');
+    await page.close();
+  });
+
+  it('shows calls per second between modules and events per second, from what every process recorded', async () => {
+    const product = await call(base, 'POST', '/api/products', { token: t.adminToken, body: { sku: `CONSOLE-${randomUUID().slice(0, 8)}`, name: 'Console mug', price_cents: 900, stock_quantity: 100_000 } });
+    expect(product.status, JSON.stringify(product.body)).toBe(201);
+    const buyer = await t.tokenFor(randomUUID());
+    const page = await openWith(t.adminToken);
+    await page.locator('#map .edges').waitFor();
+    /** The rates on the page: orders → inventory (createOrder reads the products), OrderCreated published by orders and handled by inventory. */
+    const rates = () =>
+      page.evaluate(() => {
+        const number = (selector: string) => Number((globalThis as any).document.querySelector(selector)?.textContent) || 0;
+        return { call: number('#map tr[data-edge="orders inventory"] .rate'), published: number('#map tr[data-module="orders"] .pub'), handled: number('#map tr[data-module="inventory"] .handled') };
+      });
+    // Orders keep coming until the page shows them: calls reach the database at the recorder's next flush (10 s).
+    let driving = true;
+    const traffic = (async () => {
+      while (driving) {
+        const order = await call(base, 'POST', '/api/orders', { token: buyer, body: { items: [{ product_id: product.body.id, quantity: 1 }], idempotency_key: randomUUID() } });
+        expect(order.status, JSON.stringify(order.body)).toBe(201);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+    try {
+      await expect.poll(async () => Object.values(await rates()).every((rate) => rate > 0), { timeout: 60_000, interval: 1_000 }).toBe(true);
+    } finally {
+      driving = false;
+      await traffic;
+    }
+    // The same counters from the other process: they are in the database, not in a process.
+    const live = await call(t.url('copy'), 'GET', '/api/admin/traffic/live', { token: t.adminToken });
+    expect(live.status).toBe(200);
+    expect(live.body.calls.some((c: { caller: string; callee: string; calls: number }) => c.caller === 'orders' && c.callee === 'inventory' && c.calls > 0)).toBe(true);
+    expect(live.body.events.find((e: { module: string }) => e.module === 'orders').published).toBeGreaterThan(0);
+    expect((await call(t.url('copy'), 'GET', '/api/admin/traffic/live', { token: await t.tokenFor(randomUUID()) })).status).toBe(403);
+    await shot(page, 'map');
+    await page.close();
+  }, 90_000);
+
+  it('starts a rollout from the page, shows its steps and state as the API reports them, and aborts it', async () => {
+    const rolloutOf = async () => (await call(base, 'GET', '/api/admin/topology/orders/rollout', { token: t.adminToken })).body;
+    const page = await openWith(t.adminToken);
+    const row = page.locator('#controls tr[data-module="orders"]');
+    await row.locator('summary', { hasText: 'Start a rollout' }).click();
+    const form = row.locator('form.start');
+    expect(await form.locator('input[name=steps]').inputValue()).toBe('1, 5, 25, 50, 100');
+    await form.locator('input[name=steps]').fill('10, 50, 100');
+    await form.locator('input[name=hold_seconds]').fill('600');
+    await form.locator('input[name=min_calls]').fill('50');
     await shot(page, 'controls');
+    await form.getByRole('button', { name: 'Start rollout' }).click();
+    await expect.poll(() => page.locator('#status').innerText()).toContain('orders rollout start: done');
+    expect(await rolloutOf()).toMatchObject({
+      state: 'running',
+      steps: [10, 50, 100],
+      step_index: 0,
+      step_percent: 10,
+      hold_ms: 600_000,
+      limits: { max_error_rate: 0.01, max_mismatch_rate: 0, max_p99_increase_ms: 250, min_calls: 50 },
+    });
+    await expect.poll(() => row.locator('.rollout .state').innerText()).toBe('running');
+    expect(await row.locator('.step').allInnerTexts()).toEqual(['10%', '50%', '100%']);
+    expect(await row.locator('.step.now').innerText()).toBe('10%');
+    expect(await row.getByLabel('orders remote percent').inputValue()).toBe('10');
+    expect(await row.getByLabel('orders remote percent').isDisabled()).toBe(true);
+    expect(await row.locator('form.start').count()).toBe(0);
+    await shot(page, 'controls', 'rollout');
+
+    await row.getByRole('button', { name: 'Abort rollout' }).click();
+    await expect.poll(async () => (await rolloutOf()).state).toBe('aborted');
+    await expect.poll(() => row.locator('.rollout .state').innerText()).toBe('aborted');
+    expect(await row.getByLabel('orders remote percent').inputValue()).toBe('0');
+    expect(await row.locator('summary', { hasText: 'Start a rollout' }).count()).toBe(1);
     await page.close();
   });
 
