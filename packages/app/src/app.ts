@@ -11,6 +11,8 @@ import {
   InProcessBus,
   MessagingRetention,
   ServiceCredential,
+  startTracing,
+  stopTracing,
   Telemetry,
   TokenVerifier,
   TrafficRecorder,
@@ -97,6 +99,8 @@ export interface AppHooks {
  * once events cross processes), and serves the whole public API plus the internal one.
  */
 export async function startApp(config: AppConfig, logger: Logger = createLogger(config.logLevel), hooks: AppHooks = {}): Promise<RunningApp> {
+  // First: the SQL, HTTP and module-call spans need the SDK in place before anything runs.
+  if (config.tracing) await startTracing(config.tracing, { serviceName: serviceNameOf(config.modules), version: VERSION, modules: config.modules });
   const embedded: EmbeddedPostgres | undefined = config.databaseUrl ? undefined : await (hooks.embeddedPostgres ?? startEmbeddedPostgres(config.dataDir, logger));
   const database = new Database({
     url: config.databaseUrl ?? embedded!.url,
@@ -214,6 +218,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
         await recorder.stop(); // the last counts, modules stopped
         await database.close();
         await embedded?.stop(); // last: nothing of ours is connected any more
+        if (config.tracing) await stopTracing(); // the spans still queued, exported
       })());
     const url = `http://localhost:${port}`;
     return { server, url, adminUrl: admin ? `http://localhost:${admin.port}` : url, modules, apis: composition.apis, database, telemetry, logger, devTokens, stop };
@@ -222,6 +227,12 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     await bus?.stop().catch(() => undefined);
     await database.close().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
+    if (config.tracing) await stopTracing().catch(() => undefined);
     throw error;
   }
+}
+
+/** `shop` for the whole system in one process; `shop-<modules>` for a process hosting some of them. */
+function serviceNameOf(modules: readonly string[]): string {
+  return modules.length === MODULE_NAMES.length ? 'shop' : `shop-${modules.join('+')}`;
 }

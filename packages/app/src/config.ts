@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, EnvReader, formatDuration } from '@shop/platform/bootstrap';
+import { ConfigError, EnvReader, formatDuration, tracingConfig, type TracingConfig } from '@shop/platform/bootstrap';
 import type { AuthSettings, ModuleRolesMode, OutboxOptions, RetentionOptions } from '@shop/platform';
 import { notificationsConfig, paymentsConfig, type NotificationsConfig, type PaymentsConfig } from './checkout-config.ts';
 
@@ -22,6 +22,8 @@ export interface AppConfig {
   readonly logLevel: string;
   /** `ACCESS_LOG=on`: a log line per answered request. */
   readonly accessLog: boolean;
+  /** Traces exported over OTLP: set by the standard `OTEL_*` variables; unset, no span is built. */
+  readonly tracing: TracingConfig | undefined;
   /** The modules hosted here (MODULES). */
   readonly modules: readonly ModuleName[];
   /** Where every module lives, events between processes, and the service credential. */
@@ -57,6 +59,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth: authSettings(read, production),
     logLevel: read.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     accessLog: read.oneOf('ACCESS_LOG', 'off', ['on', 'off']) === 'on',
+    tracing: tracingConfig(read),
     modules: topology.hosted,
     topology,
     ...shutdown(read, production),

@@ -26,6 +26,8 @@ interface NotificationRow {
   detail: string | null;
   next_attempt_at: Date | null;
   sent_at: Date | null;
+  /** The trace the notification was queued in; its send continues it. */
+  traceparent: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -77,6 +79,7 @@ export async function dropPushSubscription(tx: Transaction<any>, customerId: str
 
 export interface NewNotifications {
   event_id: string;
+  traceparent: string | null;
   customer_id: string;
   order_id: string;
   kind: NotificationKind;

@@ -1,5 +1,5 @@
 import { NotificationSent } from '@shop/notifications-contract';
-import { BatchWorker, type CallOut, type Logger, type ModuleDatabase, type UnitOfWork } from '@shop/platform';
+import { BatchWorker, eventContext, runInContext, type CallOut, type Logger, type ModuleDatabase, type UnitOfWork } from '@shop/platform';
 import { PermanentSendFailure, type OutboundChannel } from './channels/channel.ts';
 import { retryDelayMs, type RetryPolicy } from './domain.ts';
 import * as queue from './queue.ts';
@@ -84,7 +84,8 @@ export class NotificationSender {
 
   async #sendDue(): Promise<number> {
     const claimed = await queue.claimDue(this.#db.kysely, this.#options.batchSize, this.#options.leaseMs);
-    await Promise.all(claimed.map((notification) => this.#sendOne(notification)));
+    // Each send in the trace its notification was queued in (the order event's handling).
+    await Promise.all(claimed.map((notification) => runInContext(eventContext({ id: notification.id, traceparent: notification.traceparent ?? undefined }), () => this.#sendOne(notification))));
     return claimed.length;
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ModuleError, type EventEnvelope, type PageResult } from '@shop/contract-kit';
 import { NotificationsErrors, type Contact, type Notification, type NotificationsApi, type SetContactBody } from '@shop/notifications-contract';
-import type { ModuleDatabase, Tx } from '@shop/platform';
+import { handlingTraceparent, type ModuleDatabase, type Tx } from '@shop/platform';
 import { KIND_OF_EVENT, assertUsableContact, planNotifications, type ChannelAvailability, type OrderFacts } from './domain.ts';
 import * as repo from './repository.ts';
 
@@ -55,7 +55,7 @@ export class NotificationsService implements NotificationsApi {
     const contact = await repo.findContact(tx.db, customerId);
     const planned = planNotifications(contact, this.#available);
     const facts: OrderFacts = { items: payload.items, total_cents: payload.total_cents, ...(payload.reason !== undefined ? { reason: payload.reason } : {}) };
-    await repo.insertNotifications(tx.db, { event_id: event.id, customer_id: customerId, order_id: payload.order_id, kind, content: facts, planned }, randomUUID);
+    await repo.insertNotifications(tx.db, { event_id: event.id, traceparent: handlingTraceparent(event), customer_id: customerId, order_id: payload.order_id, kind, content: facts, planned }, randomUUID);
     return planned.filter((plan) => plan.status === 'pending').length;
   }
 }

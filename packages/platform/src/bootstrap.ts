@@ -6,5 +6,6 @@
  */
 export { ConfigError } from './config-error.ts';
 export { EnvReader, formatDuration } from './config.ts';
+export { tracingConfig, type TracingConfig } from './telemetry/tracing-config.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';

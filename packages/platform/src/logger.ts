@@ -1,12 +1,12 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { currentRequestContext } from './remote/request-context.ts';
+import { activeTraceIds } from './telemetry/trace-context.ts';
 
 export type { Logger };
 
 /**
  * JSON logs on stdout; `LOG_LEVEL` sets the level. Secrets in headers are never logged. A line
  * written while a request (or an event handled on its behalf) is being served carries its
- * `trace_id`, whichever logger wrote it: added when a line is written, rather than by a child
+ * `trace_id` and `span_id`, whichever logger wrote it: added when a line is written, rather than by a child
  * logger made for every request, which cost more than the lines it would have written.
  */
 export function createLogger(level: string, bindings: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
@@ -20,7 +20,6 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
   return destination ? pino(options, destination) : pino(options);
 }
 
-function traceOfCurrentRequest(): { trace_id?: string } {
-  const context = currentRequestContext();
-  return context ? { trace_id: context.traceId } : {};
+function traceOfCurrentRequest(): { trace_id?: string; span_id?: string } {
+  return activeTraceIds() ?? {};
 }

@@ -6,6 +6,7 @@ import { OutboxDispatcher, type OutboxOptions } from './events/outbox-dispatcher
 import { UnitOfWork } from './events/unit-of-work.ts';
 import { instrumentApi } from './instrument.ts';
 import type { Telemetry } from './telemetry/metrics.ts';
+import { isTracing, traceExternalCall } from './telemetry/tracing.ts';
 
 /** What the composition root gives every module factory, besides the other modules' interfaces. */
 export interface ModuleDeps {
@@ -52,7 +53,7 @@ export function createModuleRuntime(name: string, deps: ModuleDeps) {
 /**
  * Runs a call to a service outside the system (a payment provider, a mail server, a push
  * service) and counts it in `external_calls_total` by outcome: what `outcomeOf` names its result
- * (`ok` by default), or `error` when it throws.
+ * (`ok` by default), or `error` when it throws. Traced, it is a client span.
  */
 export type CallOut = <T>(service: string, operation: string, work: () => Promise<T>, outcomeOf?: (result: T) => string) => Promise<T>;
 
@@ -60,7 +61,7 @@ function externalCalls(module: string, telemetry: Telemetry): CallOut {
   return async (service, operation, work, outcomeOf) => {
     let outcome = 'error';
     try {
-      const result = await work();
+      const result = await (isTracing() ? traceExternalCall(module, service, operation, work) : work());
       outcome = outcomeOf ? outcomeOf(result) : 'ok';
       return result;
     } finally {

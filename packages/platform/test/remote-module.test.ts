@@ -9,12 +9,13 @@ import {
   Telemetry,
   TokenVerifier,
   buildHttpServer,
-  currentRequestContext,
+  activeRequestId,
+  activeTraceIds,
+  eventContext,
   internalRoutes,
   remoteApi,
-  runWithRequestContext,
+  runInContext,
   signToken,
-  type RequestContext,
 } from '@shop/platform';
 import { CatalogAccess, CatalogMethods, FakeCatalog, ITEMS, memoryLogger, type CatalogApi } from './fixtures/catalog.ts';
 
@@ -23,9 +24,9 @@ const CUSTOMER_SECRET = 'customer-secret-customer-secret-0123456789';
 
 /** A fake catalog that also remembers the request context each call ran in (for tracing). */
 class TracedCatalog extends FakeCatalog {
-  readonly contexts: Array<RequestContext | undefined> = [];
+  readonly contexts: Array<{ requestId: string | undefined; trace: ReturnType<typeof activeTraceIds> }> = [];
   override async getItem(id: string) {
-    this.contexts.push(currentRequestContext());
+    this.contexts.push({ requestId: activeRequestId(), trace: activeTraceIds() });
     return super.getItem(id);
   }
 }
@@ -127,10 +128,10 @@ describe('a module in another process, through RemoteModule', () => {
     const traced = new TracedCatalog(ITEMS);
     const { app, url } = await host(traced);
     cleanup.push(() => app.close());
-    const context = { requestId: 'req-42', traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), sampled: true };
-    await runWithRequestContext(context, () => client(url).getItem('i1'));
-    expect(traced.contexts[0]).toMatchObject({ requestId: 'req-42', traceId: context.traceId });
-    expect(traced.contexts[0]!.spanId).not.toBe(context.spanId);
+    const traceId = 'ab'.repeat(16);
+    // Untraced (no exporter set), the caller's span passes through as the host's parent: same trace, same span id.
+    await runInContext(eventContext({ id: 'req-42', traceparent: `00-${traceId}-${'cd'.repeat(8)}-01` }), () => client(url).getItem('i1'));
+    expect(traced.contexts[0]).toEqual({ requestId: 'req-42', trace: { trace_id: traceId, span_id: 'cd'.repeat(8) } });
   });
 
   it('retries reads over a broken trip, never writes', async () => {

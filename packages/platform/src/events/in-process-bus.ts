@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@shop/contract-kit';
-import { runInEventContext } from '../remote/request-context.ts';
+import { handleEvents } from '../telemetry/tracing.ts';
 import type { EventBus, Subscription } from './bus.ts';
 
 /**
@@ -63,7 +63,7 @@ export class InProcessBus implements EventBus {
 async function deliver(subscription: Subscription, events: EventEnvelope[]): Promise<PromiseSettledResult<void>[]> {
   if (subscription.handleBatch) {
     try {
-      return await subscription.handleBatch(events);
+      return await handleEvents(subscription.consumer, events, () => subscription.handleBatch!(events));
     } catch (error) {
       // A handler that broke its promise not to reject: every event of its share failed.
       return events.map(() => ({ status: 'rejected', reason: error }));
@@ -72,7 +72,7 @@ async function deliver(subscription: Subscription, events: EventEnvelope[]): Pro
   const outcomes: PromiseSettledResult<void>[] = [];
   for (const event of events) {
     try {
-      await runInEventContext(event, () => subscription.handle(event));
+      await handleEvents(subscription.consumer, [event], () => subscription.handle(event));
       outcomes.push({ status: 'fulfilled', value: undefined });
     } catch (error) {
       outcomes.push({ status: 'rejected', reason: error });

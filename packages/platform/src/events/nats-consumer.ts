@@ -1,7 +1,7 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { EventEnvelope } from '@shop/contract-kit';
 import type { Logger } from 'pino';
-import { runInEventContext } from '../remote/request-context.ts';
+import { handleEvents } from '../telemetry/tracing.ts';
 import type { Subscription } from './bus.ts';
 import type { ConsumerSettings } from './nats-topology.ts';
 
@@ -112,7 +112,7 @@ export class ConsumerLoop {
     // Tells the server the handler is still at work, so a slow one is not redelivered meanwhile.
     const keepAlive = setInterval(() => msg.working(), Math.max(this.#settings.ackWaitMs / 3, 100));
     try {
-      await runInEventContext(event, () => subscription.handle(event));
+      await handleEvents(subscription.consumer, [event], () => subscription.handle(event));
       msg.ack();
     } catch (error) {
       this.#retryLater(msg, event, error);

@@ -5,6 +5,7 @@ import type { ModuleDatabase } from '../db/pool.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import { BatchWorker } from './batch-worker.ts';
 import type { EventBus } from './bus.ts';
+import { traceRelay } from '../telemetry/tracing.ts';
 
 export interface OutboxOptions {
   /** Events claimed per round. */
@@ -128,7 +129,8 @@ export class OutboxDispatcher {
    */
   async #publishBatch(trx: Transaction<any>, rows: readonly OutboxRow[]): Promise<string[]> {
     if (rows.length === 0) return [];
-    const outcomes = await this.#bus.publishBatch(rows.map((row) => this.#envelope(row)));
+    const envelopes = rows.map((row) => this.#envelope(row));
+    const outcomes = await traceRelay(this.#source, envelopes, () => this.#bus.publishBatch(envelopes));
     // A missing outcome is a bus bug; counting it as a failure keeps the rule safe.
     const firstFailure = rows.findIndex((_, i) => outcomes[i]?.status !== 'fulfilled');
     if (firstFailure === -1) return rows.map((row) => row.id);

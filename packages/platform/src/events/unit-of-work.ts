@@ -3,7 +3,7 @@ import type { Static, TSchema } from 'typebox';
 import { sql, type Transaction } from 'kysely';
 import type { EventEnvelope, EventSpec } from '@shop/contract-kit';
 import type { ModuleDatabase } from '../db/pool.ts';
-import { contextFrom, propagationHeaders } from '../remote/request-context.ts';
+import { publishedTraceparent } from '../telemetry/tracing.ts';
 import { lockEntities } from './entity-lock.ts';
 
 /** A module's transaction: its SQL, and the events it publishes, committed together. */
@@ -138,7 +138,7 @@ export class UnitOfWork {
           type: spec.type,
           version: spec.version,
           payload,
-          traceparent: propagationHeaders(cause ? contextFrom(cause.id, cause.traceparent) : undefined).traceparent ?? null,
+          traceparent: publishedTraceparent(spec.type, this.#db.schema, cause),
         }),
       lock: (entity, ids) => lockEntities(trx, `${this.#db.schema}:${entity}`, ids),
       afterCommit: (work) => afterCommit.push(work),

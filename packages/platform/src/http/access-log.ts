@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../logger.ts';
-import { currentRequestContext } from '../remote/request-context.ts';
+import { activeTraceIds } from '../telemetry/trace-context.ts';
 
 /**
  * `ACCESS_LOG=on`: one JSON line per answered request (`msg: "request"`) with its method, route
@@ -12,8 +12,8 @@ import { currentRequestContext } from '../remote/request-context.ts';
 export function installAccessLog(app: FastifyInstance, logger: Logger): void {
   const traces = new WeakMap<FastifyRequest, string>();
   app.addHook('onRequest', (request, _reply, done) => {
-    const context = currentRequestContext();
-    if (context) traces.set(request, context.traceId);
+    const ids = activeTraceIds();
+    if (ids) traces.set(request, ids.trace_id);
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {

@@ -9,7 +9,8 @@ import { Type } from 'typebox';
 import { ModuleError } from '@shop/contract-kit';
 import type { Logger } from 'pino';
 import { PlatformErrors } from '../errors.ts';
-import { installRequestContext } from '../remote/request-context.ts';
+import { installRequestContext } from '../telemetry/trace-context.ts';
+import { requestTracingPlugin } from '../telemetry/tracing.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import type { TokenVerifier } from './auth.ts';
 import { servedDocument, swaggerOptions } from './openapi.ts';
@@ -93,6 +94,9 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       sendProblem(reply, new ModuleError(PlatformErrors.invalidInput, detail));
     },
   });
+  // Traced, each request's span starts first (it continues the caller's trace), before any hook or route.
+  const tracing = requestTracingPlugin();
+  if (tracing) await app.register(tracing);
   installValidation(app);
   installProblemHandling(app);
   installRequestContext(app);

@@ -17,7 +17,8 @@ import type { Pool } from 'undici';
 import type { MethodKind } from '@shop/contract-kit';
 import type { Logger } from 'pino';
 import { moduleErrorFromProblem, moduleUnavailable, isTransportFailure, TransportFailure } from './remote-errors.ts';
-import { propagationHeaders } from './request-context.ts';
+import { propagationHeaders } from '../telemetry/trace-context.ts';
+import { isTracing, traceModuleCall } from '../telemetry/tracing.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import type { ServiceCredential } from './service-auth.ts';
 
@@ -116,7 +117,7 @@ export class RemoteModule {
   async call<T>(method: string, args: readonly unknown[], kind: MethodKind): Promise<T> {
     const started = performance.now();
     try {
-      return await this.#call<T>(method, args, kind);
+      return await (isTracing() ? traceModuleCall(this.module, method, 'remote', () => this.#call<T>(method, args, kind)) : this.#call<T>(method, args, kind));
     } finally {
       this.#telemetry?.callDuration.observe({ module: this.module, method, side: 'remote' }, (performance.now() - started) / 1000);
     }
@@ -174,7 +175,8 @@ export class RemoteModule {
         headers: {
           'content-type': 'application/json',
           authorization: `Bearer ${await this.#credential.token()}`,
-          ...propagationHeaders(),
+          // Traced, the HTTP client span undici's instrumentation makes puts the trace (and the request id) on the wire.
+          ...(isTracing() ? {} : propagationHeaders()),
         },
         body: JSON.stringify({ args }),
         signal,

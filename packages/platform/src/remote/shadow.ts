@@ -2,6 +2,7 @@ import type { MethodTable } from '@shop/contract-kit';
 import type { RolloutWatch } from '../control/rollout-watch.ts';
 import type { Logger } from '../logger.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
+import { isTracing, traceModuleCall } from '../telemetry/tracing.ts';
 import { bindMethod, type Method } from './bind-method.ts';
 import { InFlightLimit } from './in-flight-limit.ts';
 import { sortKeysDeep } from './normalise.ts';
@@ -128,7 +129,8 @@ export function shadowApi<Api extends object>(options: ShadowOptions<Api>): Api 
       const answer = local(...args);
       if (enabled && !enabled()) return answer;
       const started = performance.now();
-      const timed = () => (shadow(...args) as Promise<unknown>).finally(() => shadowDuration.observe((performance.now() - started) / 1000));
+      const call = () => shadow(...args) as Promise<unknown>;
+      const timed = () => (isTracing() ? traceModuleCall(module, method, 'shadow', call) : call()).finally(() => shadowDuration.observe((performance.now() - started) / 1000));
       const shadowOutcome = limit.tryRun(timed);
       if (shadowOutcome === undefined) {
         counted.dropped.inc();
