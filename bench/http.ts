@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import autocannon, { type Result } from 'autocannon';
-import { APP_ARGS, JWT_SECRET, appEnv, log, round, seedProducts, sleep, spawnServer, tempDir, token, type BenchEnv, type Child } from './lib.ts';
+import { APP_ARGS, JWT_SECRET, appEnv, log, quiet as quietProcess, round, seedProducts, spawnServer, tempDir, token, type BenchEnv, type Child } from './lib.ts';
 
 /**
  * post_orders and get_order: the app (a real process, as `npm start` runs it) against the bare
@@ -100,7 +99,21 @@ export async function runHttp(env: BenchEnv): Promise<HttpResults> {
   };
 }
 
-async function postOrders(target: Target, duration: number, connections: number, created: Target['created'] | undefined): Promise<Result> {
+/** A server under load, as the growth group measures it too. */
+export interface LoadTarget {
+  readonly name: string;
+  readonly server: Child;
+  readonly products: readonly string[];
+}
+
+/** An order and its owner's token: what a GET needs. */
+export interface OrderRef {
+  readonly id: string;
+  readonly token: string;
+}
+
+/** autocannon POST /api/orders: each request a new customer (its own token and key), two items; 201s are kept in `created` (up to 50,000). */
+export async function postOrders(target: LoadTarget, duration: number, connections: number, created: OrderRef[] | undefined): Promise<Result> {
   const [first, second] = target.products as [string, string];
   const result = await autocannon({
     url: target.server.url,
@@ -136,10 +149,12 @@ async function postOrders(target: Target, duration: number, connections: number,
   return result;
 }
 
-async function getOrders(target: Target, duration: number, connections: number): Promise<Result> {
-  const orders = target.created;
-  if (orders.length === 0) throw new Error(`no orders were created on the ${target.name}`);
+/** autocannon GET /api/orders/:id, each with its owner's token: the orders `target.created` in turn, or whatever `pick` chooses. */
+export async function getOrders(target: LoadTarget & { readonly created?: readonly OrderRef[] }, duration: number, connections: number, pick?: () => OrderRef): Promise<Result> {
+  const orders = target.created ?? [];
+  if (!pick && orders.length === 0) throw new Error(`no orders were created on the ${target.name}`);
   let next = 0;
+  const choose = pick ?? (() => orders[next++ % orders.length]!);
   const result = await autocannon({
     url: target.server.url,
     connections,
@@ -149,7 +164,7 @@ async function getOrders(target: Target, duration: number, connections: number):
         method: 'GET',
         path: '/api/orders/x',
         setupRequest: (request) => {
-          const order = orders[next++ % orders.length]!;
+          const order = choose();
           return { ...request, path: `/api/orders/${order.id}`, headers: { authorization: `Bearer ${order.token}` } };
         },
       },
@@ -159,7 +174,7 @@ async function getOrders(target: Target, duration: number, connections: number):
   return result;
 }
 
-function check(target: Target, what: string, result: Result): void {
+function check(target: LoadTarget, what: string, result: Result): void {
   if (result.errors > 0 || result.non2xx > 0) {
     log(`http: ${what} on the ${target.name}: ${result.errors} errors, ${result.non2xx} non-2xx (${JSON.stringify(result.statusCodeStats)})`);
   }
@@ -169,22 +184,7 @@ function check(target: Target, what: string, result: Result): void {
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 /** Waits until the server's process is nearly idle (the app's saga finishing its backlog), at most 60 s. */
-async function quiet(server: Child): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  let last = await cpuTicks(server.child.pid!);
-  while (Date.now() < deadline) {
-    await sleep(250);
-    const now = await cpuTicks(server.child.pid!);
-    // ticks are 10 ms: under 2 ticks in 250 ms is under 8 % of a core.
-    if (now - last < 2) return;
-    last = now;
-  }
-}
-
-async function cpuTicks(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
+const quiet = (server: Child) => quietProcess(server.child.pid!);
 
 function sampleRss(server: Child): { stop(): Promise<number> } {
   let peak = 0;

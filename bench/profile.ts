@@ -1,8 +1,6 @@
 import autocannon from 'autocannon';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { APP_ARGS, JWT_SECRET, appEnv, buildApp, log, openEnv, seedProducts, spawnServer, tempDir, token } from './lib.ts';
+import { APP_ARGS, JWT_SECRET, appEnv, buildApp, cpuPerRequest, log, openEnv, seedProducts, spawnServer, tempDir, token } from './lib.ts';
 
 /**
  * `node --import tsx bench/profile.ts [dir]`: the app under the post_orders load (then the
@@ -26,7 +24,7 @@ try {
     : await spawnServer([...profiling, ...APP_ARGS], appEnv(db.url, await tempDir(env, 'shop-prof-'), process.env.PROFILE_ENV ? JSON.parse(process.env.PROFILE_ENV) : {}));
   const [a, b] = (await seedProducts(server.url)) as [string, string];
   const created: Array<{ id: string; token: string }> = [];
-  const post = await cpuPerRequest(server.child.pid!, 'POST /api/orders', () =>
+  const post = await cpuPerRequestLogged(server.child.pid!, 'POST /api/orders', () =>
     autocannon({
       url: server.url,
       connections: 50,
@@ -50,7 +48,7 @@ try {
     // The saga's backlog from the POST load would otherwise be counted against the reads.
     await new Promise((resolve) => setTimeout(resolve, 8_000));
     let next = 0;
-    const get = await cpuPerRequest(server.child.pid!, 'GET /api/orders/:id', () =>
+    const get = await cpuPerRequestLogged(server.child.pid!, 'GET /api/orders/:id', () =>
       autocannon({
         url: server.url,
         connections: 50,
@@ -66,27 +64,8 @@ try {
 }
 
 /** Runs a load and prints the CPU per request of the server process and of every PostgreSQL process. */
-async function cpuPerRequest<T extends { requests: { total: number } }>(pid: number, name: string, load: () => Promise<T>): Promise<T> {
-  const before = { server: cpuTicks(pid), postgres: postgresTicks() };
-  const result = await load();
-  const perRequest = (ticks: number) => Math.round((ticks * 10_000) / result.requests.total); // 100 ticks a second → µs
-  log(`${name}: CPU per request: server ${perRequest(cpuTicks(pid) - before.server)} µs, PostgreSQL ${perRequest(postgresTicks() - before.postgres)} µs`);
+async function cpuPerRequestLogged<T extends { requests: { total: number } }>(pid: number, name: string, load: () => Promise<T>): Promise<T> {
+  const { result, serverUs, postgresUs } = await cpuPerRequest(pid, load);
+  log(`${name}: CPU per request: server ${serverUs} µs, PostgreSQL ${postgresUs} µs`);
   return result;
-}
-
-/** User + system clock ticks a process has used (/proc/<pid>/stat, fields 14 and 15). */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-function postgresTicks(): number {
-  const pids = execFileSync('pgrep', ['-x', 'postgres']).toString().trim().split('\n');
-  return pids.reduce((sum, pid) => {
-    try {
-      return sum + cpuTicks(Number(pid));
-    } catch {
-      return sum; // gone meanwhile
-    }
-  }, 0);
 }

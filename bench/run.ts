@@ -1,10 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { runBoundary } from './boundary.ts';
 import { runCheckout } from './checkout.ts';
 import { runEvents } from './events.ts';
 import { runFootprint } from './footprint.ts';
+import { runGrowth } from './growth.ts';
 import { runHttp } from './http.ts';
+import { runReserve } from './reserve.ts';
 import { buildApp, log, openEnv, type Settings } from './lib.ts';
 
 /**
@@ -16,6 +18,9 @@ import { buildApp, log, openEnv, type Settings } from './lib.ts';
 const quick = process.argv.includes('--quick');
 const settings: Settings = quick ? { quick, duration: 8, warmup: 2, connections: 50 } : { quick, duration: 30, warmup: 5, connections: 50 };
 const output = new URL('./results.json', import.meta.url);
+/** `--only growth` (comma-separated groups): just those, written to .tmp/bench-<groups>.json, bench/results.json untouched. */
+const onlyArg = process.argv.find((arg, i) => arg.startsWith('--only=') || process.argv[i - 1] === '--only');
+const only = onlyArg?.replace(/^--only=/, '').split(',');
 
 const started = Date.now();
 buildApp();
@@ -23,11 +28,28 @@ const env = await openEnv(settings);
 let failed = false;
 try {
   log(`${quick ? 'quick' : 'full'} run on ${env.pgKind} PostgreSQL, NATS ${env.nats ? env.nats.url : 'unavailable'}`);
+  if (only) {
+    const groups: Record<string, () => Promise<unknown>> = { growth: () => runGrowth(env), reserve_variant: () => runReserve(env) };
+    const partial: Record<string, unknown> = { meta: { mode: quick ? 'quick' : 'full', date: new Date().toISOString(), node: process.version, postgres: env.pgKind } };
+    for (const name of only) {
+      if (!groups[name]) throw new Error(`--only: no group ${name} (groups: ${Object.keys(groups).join(', ')})`);
+      partial[name] = await groups[name]!();
+    }
+    const file = new URL(`../.tmp/bench-${only.join('+')}.json`, import.meta.url);
+    await mkdir(new URL('../.tmp/', import.meta.url), { recursive: true });
+    await writeFile(file, JSON.stringify(partial, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(partial, null, 2) + '\n');
+    log(`wrote ${file.pathname} in ${Math.round((Date.now() - started) / 1000)} s`);
+    await env.close();
+    process.exit(0);
+  }
   const http = await runHttp(env);
   const boundary = await runBoundary(env);
   const events = await runEvents(env);
   const checkout = await runCheckout(env);
   const footprint = await runFootprint(env);
+  const reserve = await runReserve(env);
+  const growth = await runGrowth(env);
 
   const results = {
     meta: {
@@ -48,6 +70,8 @@ try {
     events,
     footprint: { ...footprint, rss_under_load_mb: http.rssUnderLoadMb },
     access_log: http.access_log,
+    reserve_variant: reserve,
+    growth,
     targets: {} as Record<string, { target: string; value: number | string; met: boolean | null }>,
   };
   const num = (value: unknown) => (typeof value === 'number' ? value : NaN);
@@ -76,6 +100,24 @@ try {
 }
 process.exit(failed ? 1 : 0);
 
+/** One row per size and variant: req/s and server CPU per request against the empty database's. */
+function growthRows(g: any): string[][] {
+  const rows: string[][] = [['growth: empty database POST | GET req/s (CPU µs)', `${g.empty.post_orders.requests_per_s} (${g.empty.post_orders.server_cpu_us})`, `${g.empty.get_order.requests_per_s} (${g.empty.get_order.server_cpu_us})`, '']];
+  for (const size of g.sizes) {
+    for (const variant of ['kept', 'pruned']) {
+      const m = size[variant];
+      if (!m) continue;
+      rows.push([
+        `growth: ${size.orders.toLocaleString('en')} orders, ${variant}: POST | GET ratio (CPU ratio)`,
+        `${m.post_orders.ratio} (${m.post_orders.cpu_ratio})`,
+        `${m.get_order.ratio} (${m.get_order.cpu_ratio})`,
+        '',
+      ]);
+    }
+  }
+  return rows;
+}
+
 function table(r: any): string {
   const f = (value: unknown) => (value && typeof value === 'object' && 'skipped' in (value as object) ? 'skipped' : String(value));
   const rows: string[][] = [
@@ -91,6 +133,9 @@ function table(r: any): string {
     ['checkouts/s at 10 concurrent (1 | 4 + NATS)', r.checkout.one_process.checkouts_per_s, f(r.checkout.four_processes.checkouts_per_s ?? r.checkout.four_processes), ''],
     ['event commit → handled p50 / p99 ms (in process | NATS)', `${r.events.in_process_ms.p50} / ${r.events.in_process_ms.p99}`, 'p50' in r.events.nats_ms ? `${r.events.nats_ms.p50} / ${r.events.nats_ms.p99}` : 'skipped', ''],
     ['outbox relay events/s (in process | NATS)', r.events.outbox_relay_events_per_s, f(r.events.outbox_relay_nats_events_per_s), ''],
+    ['POST req/s, 20 hot products, reserving (| baseline reserving in the order tx)', r.reserve_variant.platform.requests_per_s, r.reserve_variant.baseline_reserve.requests_per_s, r.reserve_variant.ratio],
+    ['  p99 ms | orders reserved/s | server CPU µs per order', `${r.reserve_variant.platform.p99_ms} | ${r.reserve_variant.platform.reserved_per_s} | ${r.reserve_variant.platform.server_cpu_us}`, `${r.reserve_variant.baseline_reserve.p99_ms} | ${r.reserve_variant.baseline_reserve.reserved_per_s} | ${r.reserve_variant.baseline_reserve.server_cpu_us}`, r.reserve_variant.reserved_ratio],
+    ...growthRows(r.growth),
     ['start → ready ms (existing data dir)', r.footprint.start_to_ready_ms, '', ''],
     ['RSS MB (idle | under POST load)', r.footprint.idle_rss_mb, r.footprint.rss_under_load_mb, ''],
   ].map((row) => row.map(String));

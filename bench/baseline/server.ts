@@ -11,6 +11,13 @@ import pg from 'pg';
  * one transaction writing the order, its items and an outbox row.
  *
  * Env: DATABASE_URL, PORT, HOST, AUTH_JWT_SECRET, DB_POOL_SIZE (default 20: twice what the app's orders module may open, 10).
+ *
+ * BASELINE_RESERVE=1: the hand-written monolith doing the same business work as the app's saga,
+ * the way a careful hand would: the order's own transaction also reserves its stock (product
+ * rows locked in id order, so two orders never deadlock; availability checked; reserved
+ * quantities raised; a reservation row per item), last, to hold the row locks as briefly as it
+ * can; not enough stock rolls it all back (409). The app does the same work after the order
+ * commits, in batches, through OrderCreated → inventory.
  */
 const int8 = (value: string) => Number(value);
 pg.types.setTypeParser(20, int8);
@@ -31,7 +38,34 @@ await pool.query(`
   CREATE TABLE IF NOT EXISTS ${schema}.outbox (seq bigserial PRIMARY KEY, id uuid NOT NULL UNIQUE, event_type text NOT NULL, event_version integer NOT NULL, payload jsonb NOT NULL,
     occurred_at timestamptz NOT NULL DEFAULT now(), status text NOT NULL DEFAULT 'pending', attempts integer NOT NULL DEFAULT 0, next_attempt_at timestamptz NOT NULL DEFAULT now(), last_error text, delivered_at timestamptz);
   CREATE INDEX IF NOT EXISTS outbox_pending ON ${schema}.outbox (next_attempt_at, seq) WHERE status = 'pending';
+  CREATE TABLE IF NOT EXISTS ${schema}.reservations (id uuid PRIMARY KEY, order_id uuid NOT NULL, product_id uuid NOT NULL REFERENCES ${schema}.products (id), quantity integer NOT NULL,
+    status text NOT NULL DEFAULT 'active', created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now(), UNIQUE (order_id, product_id));
 `);
+const reserve = process.env.BASELINE_RESERVE === '1';
+
+/** Reserves the order's items in its transaction (BASELINE_RESERVE=1); false when stock is short (the caller rolls back). */
+async function reserveStock(client: pg.PoolClient, orderId: string, lines: ReadonlyArray<{ product_id: string; quantity: number }>): Promise<boolean> {
+  // One line per product, in id order: every transaction locks products in the same order.
+  const wanted = new Map<string, number>();
+  for (const line of lines) wanted.set(line.product_id, (wanted.get(line.product_id) ?? 0) + line.quantity);
+  const ids = [...wanted.keys()].sort();
+  const quantities = ids.map((id) => wanted.get(id)!);
+  const locked = await client.query<{ id: string; available: number }>(
+    `SELECT id, stock_quantity - reserved_quantity AS available FROM ${schema}.products WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+    [ids],
+  );
+  const available = new Map(locked.rows.map((row) => [row.id, row.available]));
+  if (ids.some((id, i) => (available.get(id) ?? 0) < quantities[i]!)) return false;
+  await client.query(
+    `UPDATE ${schema}.products p SET reserved_quantity = p.reserved_quantity + x.quantity FROM unnest($1::uuid[], $2::int[]) AS x(id, quantity) WHERE p.id = x.id`,
+    [ids, quantities],
+  );
+  await client.query(
+    `INSERT INTO ${schema}.reservations (id, order_id, product_id, quantity) SELECT gen_random_uuid(), $1, x.id, x.quantity FROM unnest($2::uuid[], $3::int[]) AS x(id, quantity)`,
+    [orderId, ids, quantities],
+  );
+  return true;
+}
 
 interface OrderRow {
   id: string;
@@ -145,6 +179,10 @@ app.post<{ Body: { items: Array<{ product_id: string; quantity: number }>; idemp
           randomUUID(),
           JSON.stringify({ order_id: id, customer_id: customerId, items: lines, total_cents: total }),
         ]);
+        if (reserve && !(await reserveStock(client, id, lines))) {
+          await client.query('ROLLBACK');
+          return reply.code(409).send({ title: 'Insufficient stock' });
+        }
       }
       await client.query('COMMIT');
     } catch (error) {
