@@ -31,12 +31,45 @@ export async function gatherEvidence(options: GatherOptions): Promise<Extraction
   const to = options.now ?? new Date();
   const from = new Date(to.getTime() - hours * 3_600_000);
   const { pool, modules } = options;
-  const [traffic, events, git, owners, compliance] = await Promise.all([
+  const [traffic, events, repository] = await Promise.all([
     pool ? readTraffic(pool, { from, to }) : undefined,
     Promise.all(modules.map(async (module) => [module, pool ? await readEventCounts(pool, module, { from, to }) : undefined] as const)),
-    readGitHistory(root, modules, options.gitDays ?? DEFAULT_GIT_DAYS),
-    readOwnership(root, modules),
-    readComplianceConfig(root, modules),
+    repositoryEvidence(root, modules, options.gitDays ?? DEFAULT_GIT_DAYS),
   ]);
-  return { modules, window: { from: from.toISOString(), to: to.toISOString(), hours }, traffic, events: Object.fromEntries(events), git, owners, compliance };
+  return { modules, window: { from: from.toISOString(), to: to.toISOString(), hours }, traffic, events: Object.fromEntries(events), ...repository };
+}
+
+type RepositoryEvidence = Pick<ExtractionEvidence, 'git' | 'owners' | 'compliance'>;
+
+/** How long the repository's evidence is served as it was read: it changes with a deployment, not between two requests. */
+export const REPOSITORY_EVIDENCE_TTL_MS = 10 * 60_000;
+const repositoryReads = new Map<string, { at: number; value: Promise<RepositoryEvidence>; refreshing: boolean }>();
+
+/**
+ * Git history, CODEOWNERS and extraction.config.json, read once and kept: the first report in a
+ * process waits for `git log`, later ones never shell out on their request. Once older than the
+ * TTL, the next report still gets the kept evidence while a fresh read runs in the background.
+ * A read that fails is not kept.
+ */
+function repositoryEvidence(root: string, modules: readonly string[], gitDays: number): Promise<RepositoryEvidence> {
+  const key = JSON.stringify([root, modules, gitDays]);
+  const read = async (): Promise<RepositoryEvidence> => {
+    const [git, owners, compliance] = await Promise.all([readGitHistory(root, modules, gitDays), readOwnership(root, modules), readComplianceConfig(root, modules)]);
+    return { git, owners, compliance };
+  };
+  const kept = repositoryReads.get(key);
+  if (!kept) {
+    const value = read();
+    repositoryReads.set(key, { at: Date.now(), value, refreshing: false });
+    value.catch(() => repositoryReads.delete(key));
+    return value;
+  }
+  if (Date.now() - kept.at >= REPOSITORY_EVIDENCE_TTL_MS && !kept.refreshing) {
+    kept.refreshing = true;
+    read().then(
+      (fresh) => repositoryReads.set(key, { at: Date.now(), value: Promise.resolve(fresh), refreshing: false }),
+      () => (kept.refreshing = false),
+    );
+  }
+  return kept.value;
 }
