@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -176,7 +176,7 @@ export async function spawnServer(args: readonly string[], env: Record<string, s
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (/^(DATABASE_URL|DATA_DIR|PORT|HOST|LOG_LEVEL|MODULES|NODE_ENV|NATS_|SERVICE_SECRET|AUTH_|OUTBOX_|PAYMENT|STRIPE_|SMTP_|NOTIFICATION_|DB_|VAPID_)/.test(name)) delete env[name];
+    if (/^(DATABASE_URL|DATA_DIR|PORT|HOST|LOG_LEVEL|MODULES|NODE_ENV|NATS_|SERVICE_SECRET|AUTH_|OUTBOX_|PAYMENT|STRIPE_|SMTP_|NOTIFICATION_|DB_|VAPID_|OTEL_|ACCESS_LOG)/.test(name)) delete env[name];
     if (/^(ORDERS|INVENTORY|PAYMENTS|NOTIFICATIONS)_/.test(name)) delete env[name];
   }
   return env;
@@ -251,24 +251,75 @@ export function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-/** Ticks of every PostgreSQL process on the machine (any server named `postgres`: read it knowing what else runs). */
-export function postgresTicks(): number {
-  const pids = execFileSync('pgrep', ['-x', 'postgres']).toString().trim().split('\n');
-  return pids.reduce((sum, pid) => {
-    try {
-      return sum + cpuTicks(Number(pid));
-    } catch {
-      return sum; // gone meanwhile
-    }
-  }, 0);
+/** The parent process id (/proc/<pid>/stat, field 4). */
+function parentOf(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
 }
 
-/** Runs `load` and reports the µs of CPU each of its requests cost the server process and PostgreSQL. */
-export async function cpuPerRequest<T extends { requests: { total: number } }>(pid: number, load: () => Promise<T>): Promise<{ result: T; serverUs: number; postgresUs: number }> {
-  const before = { server: cpuTicks(pid), postgres: postgresTicks() };
+/**
+ * The PostgreSQL server a URL reaches, as the process whose CPU to count: its postmaster (the
+ * parent of the backend serving this connection), on this machine. Undefined when it is not here.
+ */
+export async function postmasterOf(url: string): Promise<number | undefined> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const backend = Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+    return parentOf(backend);
+  } catch {
+    return undefined;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Ticks of a PostgreSQL server's processes, by pid: the postmaster and its children (backends,
+ * walwriter, checkpointer, autovacuum). Without a postmaster, of every process named `postgres`
+ * on the machine (other servers included: read it knowing what else runs).
+ */
+export function postgresTicks(postmaster?: number): Map<number, number> {
+  const pids = postmaster
+    ? [postmaster, ...readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
+        try {
+          return parentOf(pid) === postmaster;
+        } catch {
+          return false; // gone meanwhile
+        }
+      })]
+    : execFileSync('pgrep', ['-x', 'postgres']).toString().trim().split('\n').map(Number);
+  const ticks = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      ticks.set(pid, cpuTicks(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks;
+}
+
+/** CPU ticks spent between two `postgresTicks` readings: processes alive at the end, from 0 if they started meanwhile. */
+function ticksBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ticks] of after) sum += Math.max(0, ticks - (before.get(pid) ?? 0));
+  return sum;
+}
+
+/**
+ * Runs `load` and reports the µs of CPU each of its requests cost the server process and
+ * PostgreSQL (`postmaster`'s processes; see postgresTicks).
+ */
+export async function cpuPerRequest<T extends { requests: { total: number } }>(
+  pid: number,
+  load: () => Promise<T>,
+  postmaster?: number,
+): Promise<{ result: T; serverUs: number; postgresUs: number }> {
+  const before = { server: cpuTicks(pid), postgres: postgresTicks(postmaster) };
   const result = await load();
   const perRequest = (ticks: number) => Math.round((ticks * 10_000) / Math.max(1, result.requests.total)); // 100 ticks a second → µs
-  return { result, serverUs: perRequest(cpuTicks(pid) - before.server), postgresUs: perRequest(postgresTicks() - before.postgres) };
+  return { result, serverUs: perRequest(cpuTicks(pid) - before.server), postgresUs: perRequest(ticksBetween(before.postgres, postgresTicks(postmaster))) };
 }
 
 /** Waits until a process is nearly idle (the app's saga finishing its backlog), at most 60 s. */

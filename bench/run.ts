@@ -7,6 +7,7 @@ import { runFootprint } from './footprint.ts';
 import { runGrowth } from './growth.ts';
 import { runHttp } from './http.ts';
 import { runReserve } from './reserve.ts';
+import { runTracing } from './tracing.ts';
 import { buildApp, log, openEnv, type Settings } from './lib.ts';
 
 /**
@@ -29,7 +30,7 @@ let failed = false;
 try {
   log(`${quick ? 'quick' : 'full'} run on ${env.pgKind} PostgreSQL, NATS ${env.nats ? env.nats.url : 'unavailable'}`);
   if (only) {
-    const groups: Record<string, () => Promise<unknown>> = { growth: () => runGrowth(env), reserve_variant: () => runReserve(env) };
+    const groups: Record<string, () => Promise<unknown>> = { growth: () => runGrowth(env), reserve_variant: () => runReserve(env), tracing: () => runTracing(env) };
     const partial: Record<string, unknown> = { meta: { mode: quick ? 'quick' : 'full', date: new Date().toISOString(), node: process.version, postgres: env.pgKind } };
     for (const name of only) {
       if (!groups[name]) throw new Error(`--only: no group ${name} (groups: ${Object.keys(groups).join(', ')})`);
@@ -44,6 +45,7 @@ try {
     process.exit(0);
   }
   const http = await runHttp(env);
+  const tracing = await runTracing(env);
   const boundary = await runBoundary(env);
   const events = await runEvents(env);
   const checkout = await runCheckout(env);
@@ -70,6 +72,7 @@ try {
     events,
     footprint: { ...footprint, rss_under_load_mb: http.rssUnderLoadMb },
     access_log: http.access_log,
+    tracing,
     reserve_variant: reserve,
     growth,
     targets: {} as Record<string, { target: string; value: number | string; met: boolean | null }>,
@@ -127,6 +130,8 @@ function table(r: any): string {
     ['GET /api/orders/:id req/s', r.get_order.platform.requests_per_s, r.get_order.baseline.requests_per_s, r.get_order.ratio],
     ['GET /api/orders/:id p50 / p99 ms', `${r.get_order.platform.p50_ms} / ${r.get_order.platform.p99_ms}`, `${r.get_order.baseline.p50_ms} / ${r.get_order.baseline.p99_ms}`, ''],
     ['GET req/s with ACCESS_LOG=on (| off)', r.access_log.on.requests_per_s, r.access_log.off.requests_per_s, r.access_log.ratio],
+    ['POST req/s, tracing on (| off); CPU µs per request', `${r.tracing.post_orders.on.requests_per_s}; ${r.tracing.post_orders.on.server_cpu_us}`, `${r.tracing.post_orders.off.requests_per_s}; ${r.tracing.post_orders.off.server_cpu_us}`, `${r.tracing.post_orders.ratio} (CPU ${r.tracing.post_orders.cpu_ratio})`],
+    ['GET req/s, tracing on (| off); CPU µs per request', `${r.tracing.get_order.on.requests_per_s}; ${r.tracing.get_order.on.server_cpu_us}`, `${r.tracing.get_order.off.requests_per_s}; ${r.tracing.get_order.off.server_cpu_us}`, `${r.tracing.get_order.ratio} (CPU ${r.tracing.get_order.cpu_ratio})`],
     ['module call p50 / p99 µs (in process | HTTP client)', `${r.boundary_call.in_process_us.p50} / ${r.boundary_call.in_process_us.p99}`, 'p50' in r.boundary_call.http_client_us ? `${r.boundary_call.http_client_us.p50} / ${r.boundary_call.http_client_us.p99}` : 'skipped', ''],
     ['wrapper overhead µs per call (wrapped | direct ns)', r.boundary_call.wrapper.overhead_us, `${r.boundary_call.wrapper.wrapped_ns} | ${r.boundary_call.wrapper.direct_ns} ns`, ''],
     ['checkout p50 / p99 ms (1 process | 4 + NATS)', `${r.checkout.one_process.p50_ms} / ${r.checkout.one_process.p99_ms}`, 'p50_ms' in r.checkout.four_processes ? `${r.checkout.four_processes.p50_ms} / ${r.checkout.four_processes.p99_ms}` : 'skipped', ''],
