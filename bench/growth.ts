@@ -3,7 +3,7 @@ import type { Result } from 'autocannon';
 import pg from 'pg';
 import { Database, MessagingRetention, RETENTION_DEFAULTS, createLogger } from '@shop/platform';
 import { getOrders, postOrders, type OrderRef } from './http.ts';
-import { APP_ARGS, appEnv, cpuPerRequest, log, quiet, round, seedProducts, spawnServer, tempDir, token, type BenchEnv, type Child } from './lib.ts';
+import { APP_ARGS, appEnv, cpuPerRequest, log, postmasterOf, quiet, round, seedProducts, spawnServer, tempDir, token, type BenchEnv, type Child } from './lib.ts';
 
 /**
  * growth: POST /api/orders and GET /api/orders/:id on an empty database, then on databases that
@@ -28,7 +28,7 @@ export interface GrowthFigures {
   requests_per_s: number;
   p50_ms: number;
   p99_ms: number;
-  /** µs of CPU per request: the app's process, and every PostgreSQL process on the machine. */
+  /** µs of CPU per request: the app's process, and the PostgreSQL server's processes. */
   server_cpu_us: number;
   postgres_cpu_us: number;
   errors: number;
@@ -78,9 +78,11 @@ export async function runGrowth(env: BenchEnv): Promise<GrowthResults> {
   const warmup = quick ? env.settings.warmup : 3;
   const sizes = quick ? [100_000] : [100_000, 1_000_000];
 
+  const postmaster = await postmasterOf(env.pgAdminUrl);
+  const measure = (app: Child, products: string[], history: number | undefined) => measureLoads(app, products, duration, warmup, env.settings.connections, history, postmaster);
   log('growth: the empty database');
   const emptyDb = await env.database();
-  const empty = await withApp(env, emptyDb.url, {}, async (app, products) => measure(app, products, duration, warmup, env.settings.connections, undefined));
+  const empty = await withApp(env, emptyDb.url, {}, async (app, products) => measure(app, products, undefined));
 
   const results: GrowthSize[] = [];
   for (const orders of sizes) {
@@ -90,12 +92,12 @@ export async function runGrowth(env: BenchEnv): Promise<GrowthResults> {
       log(`growth: inserting ${orders.toLocaleString('en')} orders of history and all they left behind`);
       fill = await fillHistory(db.url, orders, products);
       log(`growth: filled in ${fill.seconds} s: ${JSON.stringify(fill.rows)}`);
-      return quick ? undefined : measure(app, products, duration, warmup, env.settings.connections, orders);
+      return quick ? undefined : measure(app, products, orders);
     });
     const prune = await pruneHistory(db.url);
     log(`growth: pruned ${prune.outbox_rows + prune.inbox_rows} rows in ${prune.seconds} s`);
     const rowsPruned = await countRows(db.url);
-    const pruned = await withApp(env, db.url, {}, async (app, products) => measure(app, products, duration, warmup, env.settings.connections, orders));
+    const pruned = await withApp(env, db.url, {}, async (app, products) => measure(app, products, orders));
     results.push({ orders, rows_kept: fill.rows, rows_pruned: rowsPruned, fill_s: fill.seconds, prune, ...(kept ? { kept: against(kept, empty) } : {}), pruned: against(pruned, empty) });
   }
   return {
@@ -140,7 +142,15 @@ async function productsOf(url: string, app: Child): Promise<string[]> {
   return seedProducts(app.url);
 }
 
-async function measure(app: Child, products: string[], duration: number, warmup: number, connections: number, history: number | undefined): Promise<GrowthMeasure> {
+async function measureLoads(
+  app: Child,
+  products: string[],
+  duration: number,
+  warmup: number,
+  connections: number,
+  history: number | undefined,
+  postmaster: number | undefined,
+): Promise<GrowthMeasure> {
   const pid = app.child.pid!;
   const target = { name: 'platform', server: app, products };
   const created: OrderRef[] = [];
@@ -148,7 +158,7 @@ async function measure(app: Child, products: string[], duration: number, warmup:
   log(`growth: POST /api/orders, ${history?.toLocaleString('en') ?? 'no'} orders before (warm-up ${warmup} s, then ${duration} s)`);
   await postOrders(target, warmup, connections, undefined);
   await quiet(pid);
-  const post = await cpuPerRequest(pid, () => postOrders(target, duration, connections, created));
+  const post = await cpuPerRequest(pid, () => postOrders(target, duration, connections, created), postmaster);
   await quiet(pid); // the saga's backlog is not the reads' cost
   // Uniform over every order the database holds: the history's (ids derived from their number) and the new ones.
   const total = () => (history ?? 0) + created.length;
@@ -159,7 +169,7 @@ async function measure(app: Child, products: string[], duration: number, warmup:
   };
   log(`growth: GET /api/orders/:id (warm-up ${warmup} s, then ${duration} s)`);
   await getOrders(target, warmup, connections, pick);
-  const get = await cpuPerRequest(pid, () => getOrders(target, duration, connections, pick));
+  const get = await cpuPerRequest(pid, () => getOrders(target, duration, connections, pick), postmaster);
   return { post_orders: figures(post), get_order: figures(get) };
 }
 

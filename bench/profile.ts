@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { APP_ARGS, JWT_SECRET, appEnv, buildApp, cpuPerRequest, log, openEnv, seedProducts, spawnServer, tempDir, token } from './lib.ts';
+import { APP_ARGS, JWT_SECRET, appEnv, buildApp, cpuPerRequest, log, openEnv, postmasterOf, seedProducts, spawnServer, tempDir, token } from './lib.ts';
 
 /**
  * `node --import tsx bench/profile.ts [dir]`: the app under the post_orders load (then the
@@ -14,6 +14,8 @@ import { APP_ARGS, JWT_SECRET, appEnv, buildApp, cpuPerRequest, log, openEnv, se
  */
 const dir = process.argv[2] ?? '.tmp/profiles';
 const seconds = Number(process.env.PROFILE_SECONDS ?? 10);
+/** The PostgreSQL server's postmaster: only its processes are counted (set once the database is open). */
+let postmaster: number | undefined;
 const profiling = process.env.PROFILE_CPU === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 buildApp();
 const env = await openEnv({ quick: true, duration: seconds, warmup: 2, connections: 50 });
@@ -23,6 +25,7 @@ try {
     ? await spawnServer([...profiling, '--import', 'tsx', 'bench/baseline/server.ts'], { DATABASE_URL: db.url, AUTH_JWT_SECRET: JWT_SECRET }, { readyPath: '/health' })
     : await spawnServer([...profiling, ...APP_ARGS], appEnv(db.url, await tempDir(env, 'shop-prof-'), process.env.PROFILE_ENV ? JSON.parse(process.env.PROFILE_ENV) : {}));
   const [a, b] = (await seedProducts(server.url)) as [string, string];
+  postmaster = await postmasterOf(db.url);
   const created: Array<{ id: string; token: string }> = [];
   const post = await cpuPerRequestLogged(server.child.pid!, 'POST /api/orders', () =>
     autocannon({
@@ -65,7 +68,7 @@ try {
 
 /** Runs a load and prints the CPU per request of the server process and of every PostgreSQL process. */
 async function cpuPerRequestLogged<T extends { requests: { total: number } }>(pid: number, name: string, load: () => Promise<T>): Promise<T> {
-  const { result, serverUs, postgresUs } = await cpuPerRequest(pid, load);
+  const { result, serverUs, postgresUs } = await cpuPerRequest(pid, load, postmaster);
   log(`${name}: CPU per request: server ${serverUs} µs, PostgreSQL ${postgresUs} µs`);
   return result;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import autocannon, { type Result } from 'autocannon';
 import pg from 'pg';
-import { APP_ARGS, JWT_SECRET, appEnv, cpuPerRequest, log, quiet, round, seedProducts, spawnServer, tempDir, token, type BenchEnv, type Child } from './lib.ts';
+import { APP_ARGS, JWT_SECRET, appEnv, cpuPerRequest, log, postmasterOf, quiet, round, seedProducts, spawnServer, tempDir, token, type BenchEnv, type Child } from './lib.ts';
 
 /**
  * reserve_variant: the same business work on both sides. `POST /api/orders` on 20 hot products
@@ -20,7 +20,7 @@ export interface ReserveFigures {
   requests_per_s: number;
   p50_ms: number;
   p99_ms: number;
-  /** µs of CPU per order: the server process (the app's includes reserving it), and every PostgreSQL process. */
+  /** µs of CPU per order: the server process (the app's includes reserving it), and the PostgreSQL server's processes. */
   server_cpu_us: number;
   postgres_cpu_us: number;
   /** Orders whose stock was reserved, per second of load and drain. */
@@ -73,6 +73,7 @@ export async function runReserve(env: BenchEnv): Promise<ReserveResults> {
     { name: 'baseline_reserve', server: base, products: await seedProducts(base.url, PRODUCTS), reserved: count(baseDb.url, 'SELECT count(DISTINCT order_id) AS n FROM bench_baseline.reservations') },
     { name: 'platform', server: app, products: await seedProducts(app.url, PRODUCTS), reserved: count(appDb.url, `SELECT count(DISTINCT order_id) AS n FROM inventory.reservations`) },
   ];
+  const postmaster = await postmasterOf(env.pgAdminUrl);
   const rounds = quick ? 1 : 2;
   const measured: Record<Side['name'], ReserveFigures[]> = { platform: [], baseline_reserve: [] };
   for (let round_ = 0; round_ < rounds; round_++) {
@@ -91,7 +92,7 @@ export async function runReserve(env: BenchEnv): Promise<ReserveResults> {
         ended = performance.now();
         await quiet(pid);
         return result;
-      });
+      }, postmaster);
       const drained = performance.now();
       const reserved = (await side.reserved()) - before;
       measured[side.name].push({
