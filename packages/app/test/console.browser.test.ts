@@ -124,20 +124,25 @@ describe.skipIf(!hasChromium || !nats)('the console at /admin, in Chromium', () 
   it('shows calls per second between modules and events per second, from what every process recorded', async () => {
     const product = await call(base, 'POST', '/api/products', { token: t.adminToken, body: { sku: `CONSOLE-${randomUUID().slice(0, 8)}`, name: 'Console mug', price_cents: 900, stock_quantity: 100_000 } });
     expect(product.status, JSON.stringify(product.body)).toBe(201);
-    const buyer = await t.tokenFor(randomUUID());
     const page = await openWith(t.adminToken);
     await page.locator('#map .edges').waitFor();
-    /** The rates on the page: orders → inventory (createOrder reads the products), OrderCreated published by orders and handled by inventory. */
+    /**
+     * The rates on the page: orders → inventory (createOrder reads the products), and of those the
+     * calls over HTTP, which only the copy of orders makes and records (it reaches inventory in
+     * main); requests to orders' routes (recorded by main); OrderCreated published by orders and
+     * handled by inventory. All of them non-zero: every process's counts have reached the page.
+     */
     const rates = () =>
       page.evaluate(() => {
         const number = (selector: string) => Number((globalThis as any).document.querySelector(selector)?.textContent) || 0;
-        return { call: number('#map tr[data-edge="orders inventory"] .rate'), published: number('#map tr[data-module="orders"] .pub'), handled: number('#map tr[data-module="inventory"] .handled') };
+        return { call: number('#map tr[data-edge="orders inventory"] .rate'), remote: number('#map tr[data-edge="orders inventory"] .remote'), requests: number('#map tr[data-module="orders"] .req'), published: number('#map tr[data-module="orders"] .pub'), handled: number('#map tr[data-module="inventory"] .handled') };
       });
     // Orders keep coming until the page shows them: calls reach the database at the recorder's next flush (10 s).
     let driving = true;
     const traffic = (async () => {
       while (driving) {
-        const order = await call(base, 'POST', '/api/orders', { token: buyer, body: { items: [{ product_id: product.body.id, quantity: 1 }], idempotency_key: randomUUID() } });
+        // A new customer each time: the split is sticky per customer, and orders is 35% remote here.
+        const order = await call(base, 'POST', '/api/orders', { token: await t.tokenFor(randomUUID()), body: { items: [{ product_id: product.body.id, quantity: 1 }], idempotency_key: randomUUID() } });
         expect(order.status, JSON.stringify(order.body)).toBe(201);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }

@@ -44,6 +44,8 @@ describe('live traffic counters', () => {
     expect(sum('orders', 'inventory')).toBe(5);
     expect(sum('http', 'orders')).toBe(4);
     expect(recent.requests.filter((r) => r.module === 'orders').reduce((total, r) => total + r.requests, 0)).toBe(5);
+    const byWay = (via: string) => recent.calls.filter((c) => c.caller === 'orders' && c.via === via).reduce((total, c) => total + c.calls, 0);
+    expect([byWay('in-process'), byWay('remote')]).toEqual([3, 2]);
     expect(recent.processes).toEqual(['copy', 'main']);
     for (const row of recent.calls) expect(row.minute.getTime()).toBeGreaterThanOrEqual(recent.since.getTime());
   });

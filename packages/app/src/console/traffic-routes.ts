@@ -10,8 +10,14 @@ const LiveTraffic = Type.Object(
     at: Type.String({ format: 'date-time', description: "The database's clock when read" }),
     since: Type.String({ format: 'date-time', description: 'The first minute bucket included: the current one and the two before' }),
     calls: Type.Array(
-      Type.Object({ minute: Type.String({ format: 'date-time' }), caller: Type.String({ description: 'A module, or `http` for its own routes' }), callee: Type.String(), calls: Type.Integer() }),
-      { description: 'Calls per minute bucket and caller → callee, every process added up, each call once' },
+      Type.Object({
+        minute: Type.String({ format: 'date-time' }),
+        caller: Type.String({ description: 'A module, or `http` for its own routes' }),
+        callee: Type.String(),
+        via: Type.Union([Type.Literal('in-process'), Type.Literal('remote')], { description: "In the caller's process, or over HTTP to another" }),
+        calls: Type.Integer(),
+      }),
+      { description: 'Calls per minute bucket, caller → callee and way, every process added up, each call once' },
     ),
     requests: Type.Array(Type.Object({ minute: Type.String({ format: 'date-time' }), module: Type.String(), requests: Type.Integer() }), {
       description: "Requests answered by each module's routes, per minute bucket",

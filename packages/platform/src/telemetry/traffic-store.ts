@@ -171,8 +171,8 @@ export interface RecentTraffic {
   readonly at: Date;
   /** The first minute bucket included. */
   readonly since: Date;
-  /** Per minute bucket and caller → callee, summed over methods and processes, each call once (as its caller counted it). */
-  readonly calls: readonly { minute: Date; caller: string; callee: string; calls: number }[];
+  /** Per minute bucket, caller → callee and how it went, summed over methods and processes: each call once, as its caller counted it (never `internal`). */
+  readonly calls: readonly { minute: Date; caller: string; callee: string; via: Exclude<CallVia, 'internal'>; calls: number }[];
   /** Per minute bucket: requests answered by each module's routes. */
   readonly requests: readonly { minute: Date; module: string; requests: number }[];
   /** The processes whose counts are in these buckets. */
@@ -195,9 +195,9 @@ export async function readRecentTraffic(pool: pg.Pool, minutes = 2): Promise<Rec
   const { at, since, found } = head[0]!;
   if (!found) return { at, since, calls: [], requests: [], processes: [] };
   const [calls, requests, processes] = await Promise.all([
-    pool.query<{ minute: Date; caller: string; callee: string; calls: string }>(
-      `SELECT minute, caller, callee, sum(calls)::bigint AS calls FROM platform.module_calls
-       WHERE minute >= $1 AND via <> 'internal' GROUP BY minute, caller, callee ORDER BY minute, caller, callee`,
+    pool.query<{ minute: Date; caller: string; callee: string; via: Exclude<CallVia, 'internal'>; calls: string }>(
+      `SELECT minute, caller, callee, via, sum(calls)::bigint AS calls FROM platform.module_calls
+       WHERE minute >= $1 AND via <> 'internal' GROUP BY minute, caller, callee, via ORDER BY minute, caller, callee, via`,
       [since],
     ),
     pool.query<{ minute: Date; module: string; requests: string }>(
@@ -213,7 +213,7 @@ export async function readRecentTraffic(pool: pg.Pool, minutes = 2): Promise<Rec
   return {
     at,
     since,
-    calls: calls.rows.map((row) => ({ minute: row.minute, caller: row.caller, callee: row.callee, calls: Number(row.calls) })),
+    calls: calls.rows.map((row) => ({ minute: row.minute, caller: row.caller, callee: row.callee, via: row.via, calls: Number(row.calls) })),
     requests: requests.rows.map((row) => ({ minute: row.minute, module: row.module, requests: Number(row.requests) })),
     processes: processes.rows.map((row) => row.process),
   };

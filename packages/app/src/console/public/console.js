@@ -68,7 +68,7 @@ let topologyShown;
 
 function ingest(live) {
   const next = new Map();
-  for (const c of live.calls) next.set(`call ${c.caller} ${c.callee}|${c.minute}`, c.calls);
+  for (const c of live.calls) next.set(`call ${c.caller} ${c.callee} ${c.via}|${c.minute}`, c.calls);
   for (const r of live.requests) next.set(`req ${r.module}|${r.minute}`, r.requests);
   for (const e of live.events) {
     if (e.published !== null) next.set(`pub ${e.module}`, e.published);
@@ -91,10 +91,11 @@ function ingest(live) {
   while (samples.length > 2 && samples[1].at <= at - WINDOW_MS) samples.shift();
 }
 
-/** Per second over the samples kept; undefined before two reads, or for events whose tables are not in the database. */
+/** Per second over the samples kept, of the counters named `name` or `name …`; undefined before two reads, or for events whose tables are not in the database. */
 function rate(name) {
   if (samples.length < 2 || (/^(pub|handled) /.test(name) && !counters.has(name))) return undefined;
-  const sum = samples.slice(1).reduce((total, sample) => total + (sample.deltas.get(name) ?? 0), 0);
+  let sum = 0;
+  for (const sample of samples.slice(1)) for (const [key, delta] of sample.deltas) if (key === name || key.startsWith(`${name} `)) sum += delta;
   return sum / ((samples.at(-1).at - samples[0].at) / 1000);
 }
 const perSecond = (value) => (value === undefined ? '–' : value >= 10 ? String(Math.round(value)) : value.toFixed(1));
@@ -104,13 +105,16 @@ function renderRates() {
   for (const row of document.querySelectorAll('#map tr[data-module]')) {
     for (const kind of ['req', 'pub', 'handled']) row.querySelector(`.${kind}`).textContent = perSecond(rate(`${kind} ${row.dataset.module}`));
   }
-  const edges = [...new Set([...counters.keys()].filter((key) => key.startsWith('call ')).map((key) => key.split('|')[0]))]
-    .map((name) => name.split(' ').slice(1))
-    .filter(([caller]) => caller !== 'http')
-    .sort();
+  // `caller callee` pairs of the last 3 minutes; a module's own routes (`http`) are its requests/s.
+  const edges = [...new Set([...counters.keys()].filter((key) => key.startsWith('call ')).map((key) => key.split(/[ |]/).slice(1, 3).join(' ')))].filter((edge) => !edge.startsWith('http ')).sort();
   $('#map .edges').replaceChildren(
     edges.length
-      ? table(['from', 'to', 'calls/s'], edges.map(([caller, callee]) => h('tr', { 'data-edge': `${caller} ${callee}` }, h('td', {}, caller), h('td', {}, `→ ${callee}`), h('td', { className: 'rate' }, perSecond(rate(`call ${caller} ${callee}`))))))
+      ? table(
+          ['from', 'to', 'calls/s', 'of which over HTTP'],
+          edges.map((edge) =>
+            h('tr', { 'data-edge': edge }, edge.split(' ').map((module, i) => h('td', {}, i ? `→ ${module}` : module)), h('td', { className: 'rate' }, perSecond(rate(`call ${edge}`))), h('td', { className: 'remote' }, perSecond(rate(`call ${edge} remote`)))),
+          ),
+        )
       : h('p', { className: 'muted' }, 'No calls between modules in the last 3 minutes.'),
     h('p', { className: 'note' }, `Per second over the last ${Math.round(WINDOW_MS / 1000)} s, from what every process recorded (${processes.join(', ') || 'none yet'}); calls are written every 10 s, so a rate appears that long after the traffic.`),
   );
