@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import autocannon, { type Result } from 'autocannon';
-import { APP_ARGS, JWT_SECRET, appEnv, log, quiet as quietProcess, round, seedProducts, spawnServer, tempDir, token, type BenchEnv, type Child } from './lib.ts';
+import { APP_ARGS, JWT_SECRET, appEnv, cpuTicks, log, quiet as quietProcess, round, seedProducts, spawnServer, tempDir, token, type BenchEnv, type Child } from './lib.ts';
 
 /**
  * post_orders and get_order: the app (a real process, as `npm start` runs it) against the bare
@@ -16,11 +16,14 @@ export interface HttpFigures {
   p99_ms: number;
   errors: number;
   non2xx: number;
+  /** µs of the server process's CPU per request (/proc); for the app's POST, its saga's work included (counted until it is idle again). */
+  server_cpu_us: number;
 }
 
 export interface HttpResults {
-  post_orders: { platform: HttpFigures; baseline: HttpFigures; ratio: number };
-  get_order: { platform: HttpFigures; baseline: HttpFigures; ratio: number };
+  /** `ratio`: platform / baseline req/s; `cpu_ratio`: platform / baseline server CPU per request. */
+  post_orders: { platform: HttpFigures; baseline: HttpFigures; ratio: number; cpu_ratio: number };
+  get_order: { platform: HttpFigures; baseline: HttpFigures; ratio: number; cpu_ratio: number };
   /** The app's RSS while serving POST /api/orders at 50 connections (MB, peak of 2 samples/s). */
   rssUnderLoadMb: number;
   /** GET /api/orders/:id with ACCESS_LOG=on against the same app with it off, alternated in the same run. */
@@ -50,7 +53,7 @@ export async function runHttp(env: BenchEnv): Promise<HttpResults> {
   ];
 
   const rounds = quick ? 1 : 2;
-  const post: Record<string, Result[]> = { platform: [], baseline: [] };
+  const post: Record<string, Measured[]> = { platform: [], baseline: [] };
   let rssUnderLoadMb = 0;
   for (let round = 0; round < rounds; round++) {
     for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
@@ -59,7 +62,8 @@ export async function runHttp(env: BenchEnv): Promise<HttpResults> {
       await postOrders(target, warmup, connections, undefined);
       await quiet(target.server);
       const sampler = target.name === 'platform' ? sampleRss(target.server) : undefined;
-      post[target.name]!.push(await postOrders(target, duration, connections, target.created));
+      // The app's POST goes on working after the load (the saga reserves each order): counted until it is idle.
+      post[target.name]!.push(await withCpu(target, () => postOrders(target, duration, connections, target.created), target.name === 'platform'));
       if (sampler) rssUnderLoadMb = Math.max(rssUnderLoadMb, await sampler.stop());
     }
   }
@@ -69,26 +73,30 @@ export async function runHttp(env: BenchEnv): Promise<HttpResults> {
   env.defer(() => logged.stop());
   const platform = targets[1]!;
   const getTargets: Target[] = [...targets, { name: 'access_log', server: logged, products: platform.products, created: platform.created }];
-  const get: Record<string, Result[]> = { platform: [], baseline: [], access_log: [] };
+  const get: Record<string, Measured[]> = { platform: [], baseline: [], access_log: [] };
   for (let round = 0; round < rounds; round++) {
     for (const target of round % 2 === 0 ? getTargets : [...getTargets].reverse()) {
       await quiet(target.server);
       log(`http: GET /api/orders/:id, ${target.name} (warm-up ${warmup} s, then ${duration} s)`);
       await getOrders(target, warmup, connections);
-      get[target.name]!.push(await getOrders(target, duration, connections));
+      get[target.name]!.push(await withCpu(target, () => getOrders(target, duration, connections), false));
     }
   }
-  const figures = (results: Result[]): HttpFigures => ({
-    requests_per_s: round(mean(results.map((r) => r.requests.average)), 1),
-    p50_ms: round(mean(results.map((r) => r.latency.p50)), 2),
-    p99_ms: round(mean(results.map((r) => r.latency.p99)), 2),
-    errors: results.reduce((sum, r) => sum + r.errors, 0),
-    non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
-  });
-  const pair = (results: Record<string, Result[]>) => {
+  const figures = (measured: Measured[]): HttpFigures => {
+    const results = measured.map((m) => m.result);
+    return {
+      requests_per_s: round(mean(results.map((r) => r.requests.average)), 1),
+      p50_ms: round(mean(results.map((r) => r.latency.p50)), 2),
+      p99_ms: round(mean(results.map((r) => r.latency.p99)), 2),
+      errors: results.reduce((sum, r) => sum + r.errors, 0),
+      non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
+      server_cpu_us: Math.round(mean(measured.map((m) => m.serverUs))),
+    };
+  };
+  const pair = (results: Record<string, Measured[]>) => {
     const platform = figures(results.platform!);
     const baseline = figures(results.baseline!);
-    return { platform, baseline, ratio: round(platform.requests_per_s / baseline.requests_per_s, 3) };
+    return { platform, baseline, ratio: round(platform.requests_per_s / baseline.requests_per_s, 3), cpu_ratio: round(platform.server_cpu_us / baseline.server_cpu_us, 3) };
   };
   const [off, on] = [figures(get.platform!), figures(get.access_log!)];
   return {
@@ -97,6 +105,17 @@ export async function runHttp(env: BenchEnv): Promise<HttpResults> {
     rssUnderLoadMb: round(rssUnderLoadMb, 1),
     access_log: { off, on, ratio: round(on.requests_per_s / off.requests_per_s, 3) },
   };
+}
+
+type Measured = { result: Result; serverUs: number };
+
+/** A load, and the µs of CPU each of its requests cost the server process, until it is idle again if `untilIdle`. */
+async function withCpu(target: Target, load: () => Promise<Result>, untilIdle: boolean): Promise<Measured> {
+  const pid = target.server.child.pid!;
+  const before = cpuTicks(pid);
+  const result = await load();
+  if (untilIdle) await quiet(target.server);
+  return { result, serverUs: Math.round(((cpuTicks(pid) - before) * 10_000) / Math.max(1, result.requests.total)) };
 }
 
 /** A server under load, as the growth group measures it too. */

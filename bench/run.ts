@@ -30,7 +30,7 @@ let failed = false;
 try {
   log(`${quick ? 'quick' : 'full'} run on ${env.pgKind} PostgreSQL, NATS ${env.nats ? env.nats.url : 'unavailable'}`);
   if (only) {
-    const groups: Record<string, () => Promise<unknown>> = { growth: () => runGrowth(env), reserve_variant: () => runReserve(env), tracing: () => runTracing(env) };
+    const groups: Record<string, () => Promise<unknown>> = { http: () => runHttp(env), growth: () => runGrowth(env), reserve_variant: () => runReserve(env), tracing: () => runTracing(env) };
     const partial: Record<string, unknown> = { meta: { mode: quick ? 'quick' : 'full', date: new Date().toISOString(), node: process.version, postgres: env.pgKind } };
     for (const name of only) {
       if (!groups[name]) throw new Error(`--only: no group ${name} (groups: ${Object.keys(groups).join(', ')})`);
@@ -82,8 +82,11 @@ try {
     const v = num(value);
     results.targets[name] = { target: rule, value: Number.isNaN(v) ? 'skipped' : v, met: Number.isNaN(v) ? null : met(v) };
   };
-  target('post_orders.ratio', '>= 0.85', http.post_orders.ratio, (v) => v >= 0.85);
-  target('get_order.ratio', '>= 0.85', http.get_order.ratio, (v) => v >= 0.85);
+  // Against the hand-written baseline, in this run (issue 14): the app's POST includes its saga.
+  target('post_orders.ratio', '>= 0.75', http.post_orders.ratio, (v) => v >= 0.75);
+  target('post_orders.cpu_ratio', '<= 1.5', http.post_orders.cpu_ratio, (v) => v <= 1.5);
+  target('get_order.ratio', '>= 0.9', http.get_order.ratio, (v) => v >= 0.9);
+  target('get_order.cpu_ratio', '<= 1.15', http.get_order.cpu_ratio, (v) => v <= 1.15);
   target('boundary_call.wrapper.overhead_us', '<= 2', boundary.wrapper.overhead_us, (v) => v <= 2);
   target('events.in_process_ms.p50', '<= 5', events.in_process_ms.p50, (v) => v <= 5);
   target('events.nats_ms.p50', '<= 15', 'p50' in events.nats_ms ? events.nats_ms.p50 : undefined, (v) => v <= 15);
@@ -105,7 +108,7 @@ process.exit(failed ? 1 : 0);
 
 /** One row per size and variant: req/s and server CPU per request against the empty database's. */
 function growthRows(g: any): string[][] {
-  const rows: string[][] = [['growth: empty database POST | GET req/s (CPU µs)', `${g.empty.post_orders.requests_per_s} (${g.empty.post_orders.server_cpu_us})`, `${g.empty.get_order.requests_per_s} (${g.empty.get_order.server_cpu_us})`, '']];
+  const rows: string[][] = [['growth: empty database POST | GET req/s (CPU µs)', `${g.empty.post_orders.requests_per_s} (${g.empty.post_orders.server_cpu_us})`, `${g.empty.get_order.requests_per_s} (${g.empty.get_order.server_cpu_us})`, `/metrics ${g.empty.metrics_scrape_ms} ms`]];
   for (const size of g.sizes) {
     for (const variant of ['kept', 'pruned']) {
       const m = size[variant];
@@ -114,7 +117,7 @@ function growthRows(g: any): string[][] {
         `growth: ${size.orders.toLocaleString('en')} orders, ${variant}: POST | GET ratio (CPU ratio)`,
         `${m.post_orders.ratio} (${m.post_orders.cpu_ratio})`,
         `${m.get_order.ratio} (${m.get_order.cpu_ratio})`,
-        '',
+        `/metrics ${m.metrics_scrape_ms} ms`,
       ]);
     }
   }
@@ -128,6 +131,7 @@ function table(r: any): string {
     ['POST /api/orders req/s', r.post_orders.platform.requests_per_s, r.post_orders.baseline.requests_per_s, r.post_orders.ratio],
     ['POST /api/orders p50 / p99 ms', `${r.post_orders.platform.p50_ms} / ${r.post_orders.platform.p99_ms}`, `${r.post_orders.baseline.p50_ms} / ${r.post_orders.baseline.p99_ms}`, ''],
     ['GET /api/orders/:id req/s', r.get_order.platform.requests_per_s, r.get_order.baseline.requests_per_s, r.get_order.ratio],
+    ['server CPU µs per POST (saga included) | per GET', `${r.post_orders.platform.server_cpu_us} | ${r.get_order.platform.server_cpu_us}`, `${r.post_orders.baseline.server_cpu_us} | ${r.get_order.baseline.server_cpu_us}`, `${r.post_orders.cpu_ratio} | ${r.get_order.cpu_ratio}`],
     ['GET /api/orders/:id p50 / p99 ms', `${r.get_order.platform.p50_ms} / ${r.get_order.platform.p99_ms}`, `${r.get_order.baseline.p50_ms} / ${r.get_order.baseline.p99_ms}`, ''],
     ['GET req/s with ACCESS_LOG=on (| off)', r.access_log.on.requests_per_s, r.access_log.off.requests_per_s, r.access_log.ratio],
     ['POST req/s, tracing on (| off); CPU µs per request', `${r.tracing.post_orders.on.requests_per_s}; ${r.tracing.post_orders.on.server_cpu_us}`, `${r.tracing.post_orders.off.requests_per_s}; ${r.tracing.post_orders.off.server_cpu_us}`, `${r.tracing.post_orders.ratio} (CPU ${r.tracing.post_orders.cpu_ratio})`],
