@@ -110,6 +110,18 @@ describe('messaging retention', () => {
     expect(await count('SELECT (SELECT count(*) FROM widgets.outbox) + (SELECT count(*) FROM widgets.inbox) AS n')).toBe(0);
   });
 
+  it('stop ends a long catch-up between two batches, and the next pruning finishes it', async () => {
+    await outboxRows(5_000, 'delivered', 30);
+    const slow = pruner(w.db, { firstDelayMs: 0, batchSize: 100, pauseMs: 10 });
+    slow.start();
+    while ((await count('SELECT count(*) AS n FROM widgets.outbox')) === 5_000) await new Promise((resolve) => setTimeout(resolve, 5));
+    await slow.stop();
+    const left = await count('SELECT count(*) AS n FROM widgets.outbox');
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(5_000);
+    expect((await pruner().prune()).outbox).toBe(left);
+  });
+
   it('finds each batch through an index on the age, not a scan of the table', async () => {
     await outboxRows(20_000, 'delivered', 1);
     await inboxRows(20_000, 1);

@@ -121,15 +121,15 @@ export class MessagingRetention {
 
   async #drain(batch: () => Promise<number>): Promise<number> {
     let total = 0;
-    for (;;) {
+    // `stop` ends a long catch-up between batches; the next start resumes it.
+    while (!this.#stopped) {
       const deleted = await batch();
       total += deleted;
       // A short batch means nothing old is left that another pruner is not already deleting.
-      if (deleted < this.#options.batchSize) return total;
-      // `stop` ends a long catch-up between batches; the next start resumes it.
-      if (this.#stopped) return total;
+      if (deleted < this.#options.batchSize) break;
       await new Promise((resolve) => setTimeout(resolve, this.#options.pauseMs));
     }
+    return total;
   }
 
   async #pruneOutboxBatch(): Promise<number> {
