@@ -10,6 +10,16 @@ export interface ErrorSpec {
 }
 
 /**
+ * The one answer of every idempotent creation whose key comes back with a different request
+ * (each module's contract lists it under its own errors, the same code everywhere).
+ */
+export const IdempotencyKeyReused = {
+  code: 'idempotency_key_reused',
+  status: 422,
+  title: 'This idempotency key was used with a different request',
+} as const satisfies ErrorSpec;
+
+/**
  * A typed module error. Local implementations throw it; HTTP clients rebuild it from the
  * problem+json answer, so a caller sees the same `code` whether the module runs in its
  * process or in another one.

@@ -1,4 +1,4 @@
-export { ModuleError, isModuleError, type ErrorSpec } from './errors.ts';
+export { IdempotencyKeyReused, ModuleError, isModuleError, type ErrorSpec } from './errors.ts';
 export type { EventEnvelope, EventSpec } from './events.ts';
 export { defineEvent } from './events.ts';
 export { IDEMPOTENCY_KEY_RULE, IdempotencyKey, FreeText, Uuid } from './schemas.ts';

@@ -1,6 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { PageResult } from '@shop/contract-kit';
-import { fetchPage } from '@shop/platform';
+import { fetchPage, typedDb } from '@shop/platform';
 import type { Product, Reservation } from '@shop/inventory-contract';
 import type { Line, StockLevel } from './domain.ts';
 
@@ -33,8 +33,7 @@ interface InventoryTables {
   'inventory.closed_orders': { order_id: string; closed_at: Generated<Date> };
 }
 
-type Db = Kysely<InventoryTables> | Transaction<InventoryTables>;
-const asDb = (db: Kysely<any> | Transaction<any>) => db as Db;
+const asDb = typedDb<InventoryTables>;
 
 const PRODUCT_COLUMNS = ['id', 'sku', 'name', 'price_cents', 'stock_quantity', 'reserved_quantity', 'created_at', 'idempotency_key', 'request_hash'] as const;
 

@@ -10,7 +10,7 @@ import {
   type Product,
   type Reservation,
 } from '@shop/inventory-contract';
-import { fingerprint, invalidInput } from '@shop/platform';
+import { assertSameRequest, fingerprint, invalidInput } from '@shop/platform';
 import { MAX_STOCK, stockAfter } from './domain.ts';
 import * as repo from './repository.ts';
 
@@ -38,9 +38,7 @@ export class InventoryService implements InventoryApi {
     // The key was taken by an earlier (or racing, now committed) request.
     const earlier = await repo.findByIdempotencyKey(this.#db, key!);
     if (!earlier) throw new Error('idempotency key conflict without a row');
-    if (earlier.request_hash !== hash) {
-      throw new ModuleError(InventoryErrors.idempotencyKeyReused, 'this Idempotency-Key was used for a different product');
-    }
+    assertSameRequest(earlier, hash, 'product');
     return { product: repo.toProduct(earlier), created: false };
   }
 

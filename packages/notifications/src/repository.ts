@@ -1,6 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { PageResult } from '@shop/contract-kit';
-import { fetchPage } from '@shop/platform';
+import { fetchPage, typedDb } from '@shop/platform';
 import type { Channel, Contact, Notification, NotificationKind, NotificationStatus, PushSubscription } from '@shop/notifications-contract';
 import type { OrderFacts, PlannedNotification, Recipient } from './domain.ts';
 
@@ -37,8 +37,7 @@ interface NotificationsTables {
   'notifications.notifications': NotificationRow;
 }
 
-type Db = Kysely<NotificationsTables> | Transaction<NotificationsTables>;
-const asDb = (db: Kysely<any> | Transaction<any>) => db as Db;
+const asDb = typedDb<NotificationsTables>;
 export type StoredNotification = Selectable<NotificationRow>;
 
 /** jsonb parameters go as JSON text: node-postgres would turn a JS array into a SQL array. */

@@ -1,6 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { PageResult } from '@shop/contract-kit';
-import { fetchPage } from '@shop/platform';
+import { fetchPage, typedDb } from '@shop/platform';
 import type { Order, OrderStatus } from '@shop/orders-contract';
 import type { PricedLine } from './domain.ts';
 
@@ -30,8 +30,7 @@ interface OrdersTables {
   'orders.order_items': ItemRow;
 }
 
-type Db = Kysely<OrdersTables> | Transaction<OrdersTables>;
-const asDb = (db: Kysely<any> | Transaction<any>) => db as Db;
+const asDb = typedDb<OrdersTables>;
 export type StoredOrder = Selectable<OrderRow>;
 
 export function toOrder(row: StoredOrder, items: readonly Pick<ItemRow, 'product_id' | 'quantity' | 'unit_price_cents'>[]): Order {

@@ -13,7 +13,7 @@ import {
   type Order,
   type OrdersApi,
 } from '@shop/orders-contract';
-import { fingerprint, type ModuleDatabase, type Tx, type UnitOfWork } from '@shop/platform';
+import { assertSameRequest, fingerprint, type ModuleDatabase, type Tx, type UnitOfWork } from '@shop/platform';
 import { assertDistinctProducts, priceLines, targetOf, totalOf, transition, type Action } from './domain.ts';
 import * as repo from './repository.ts';
 
@@ -95,9 +95,7 @@ export class OrdersService implements OrdersApi {
   }
 
   async #replay(earlier: repo.StoredOrder, hash: string): Promise<CreateOrderResult> {
-    if (earlier.request_hash !== hash) {
-      throw new ModuleError(OrdersErrors.idempotencyKeyReused, 'this idempotency key was already used for a different order');
-    }
+    assertSameRequest(earlier, hash, 'order');
     return { order: await repo.withItems(this.#db.kysely, earlier), created: false };
   }
 

@@ -1,5 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Payment, PaymentStatus } from '@shop/payments-contract';
+import { typedDb } from '@shop/platform';
 
 /** SQL on the payments schema only. */
 interface PaymentRow {
@@ -29,8 +30,7 @@ interface PaymentsTables {
   'payments.closed_orders': ClosedOrderRow;
 }
 
-type Db = Kysely<PaymentsTables> | Transaction<PaymentsTables>;
-const asDb = (db: Kysely<any> | Transaction<any>) => db as Db;
+const asDb = typedDb<PaymentsTables>;
 export type StoredPayment = Selectable<PaymentRow>;
 export type NewPayment = Pick<PaymentRow, 'id' | 'order_id' | 'customer_id' | 'amount_cents' | 'payment_method' | 'idempotency_key' | 'request_hash'>;
 

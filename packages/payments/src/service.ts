@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ModuleError } from '@shop/contract-kit';
 import type { OrdersApi } from '@shop/orders-contract';
 import { PaymentsErrors, type Payment, type PaymentsApi, type ProcessPaymentCommand, type ProcessPaymentResult } from '@shop/payments-contract';
-import type { ModuleDatabase, UnitOfWork } from '@shop/platform';
+import { assertSameRequest, type ModuleDatabase, type UnitOfWork } from '@shop/platform';
 import { assertPayable, notPayable, outcomeOf, providerUnavailable, requestHashOf } from './domain.ts';
 import { ProviderUnavailable } from './provider.ts';
 import * as repo from './repository.ts';
@@ -71,9 +71,7 @@ export class PaymentsService implements PaymentsApi {
 
   /** The same key again: the same payment; if still pending (an outage, a crash), settle it first. */
   async #replay(earlier: repo.StoredPayment, hash: string): Promise<ProcessPaymentResult> {
-    if (earlier.request_hash !== hash) {
-      throw new ModuleError(PaymentsErrors.idempotencyKeyReused, 'this idempotency key was already used for a different payment');
-    }
+    assertSameRequest(earlier, hash, 'payment');
     const current = earlier.status === 'pending' ? await this.#drive(earlier) : earlier;
     return outcomeOf(repo.toPayment(current), false);
   }

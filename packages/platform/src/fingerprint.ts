@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { IdempotencyKeyReused, ModuleError } from '@shop/contract-kit';
 
 /** A stable hash of a JSON value (object keys sorted): "the same payload" for idempotency. */
 export function fingerprint(value: unknown): string {
@@ -14,4 +15,13 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * An idempotency key came back and found what an earlier request stored: the same request (its
+ * fingerprint) replays it; a different one is refused with `idempotency_key_reused`, the same
+ * code in every module.
+ */
+export function assertSameRequest(stored: { readonly request_hash: string | null }, requestHash: string | null, what: string): void {
+  if (stored.request_hash !== requestHash) throw new ModuleError(IdempotencyKeyReused, `this idempotency key was already used for a different ${what}`);
 }

@@ -2,7 +2,7 @@ export { ConfigError } from './config-error.ts';
 export { PlatformErrors, invalidInput, forbidden, unauthorized } from './errors.ts';
 export { EnvReader, formatDuration } from './config.ts';
 export { createLogger, type Logger } from './logger.ts';
-export { Database, type DatabaseOptions, type ModuleDatabase } from './db/pool.ts';
+export { Database, typedDb, type DatabaseOptions, type ModuleDatabase, type TypedDb } from './db/pool.ts';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 export { migrateModule, isMigrated, quoteIdent, type ModuleMigrations, type MigrateOptions } from './db/migrate.ts';
 export { moduleRoleName, type ModuleRolesMode, type ModuleRoleGrant } from './db/roles.ts';
@@ -23,7 +23,7 @@ export { buildHttpServer, listenAdmin, type AdminListener, type HttpServerOption
 export { TokenVerifier, signToken, principalOf, requireAdmin, canAccess, type Principal, type AuthSettings } from './http/auth.ts';
 export { sendProblem, problemOf, PROBLEM_TYPE_BASE, type Problem } from './http/problem.ts';
 export { sendPage, idempotencyKeyOf, IDEMPOTENCY_KEY_SOURCES } from './http/routes.ts';
-export { fingerprint } from './fingerprint.ts';
+export { assertSameRequest, fingerprint } from './fingerprint.ts';
 export { ServiceCredential } from './remote/service-auth.ts';
 export { callingModule, handedTo } from './remote/calling-module.ts';
 export { RemoteModule, type RemoteModuleOptions } from './remote/remote-module.ts';

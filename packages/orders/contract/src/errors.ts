@@ -1,4 +1,4 @@
-import type { ErrorSpec } from '@shop/contract-kit';
+import { IdempotencyKeyReused, type ErrorSpec } from '@shop/contract-kit';
 
 /** Stable error codes of the orders module, with the HTTP status each maps to. */
 export const OrdersErrors = {
@@ -8,10 +8,6 @@ export const OrdersErrors = {
     status: 409,
     title: 'The order is not in a state that allows this',
   },
-  idempotencyKeyReused: {
-    code: 'idempotency_key_reused',
-    status: 422,
-    title: 'This idempotency key was used with a different request',
-  },
+  idempotencyKeyReused: IdempotencyKeyReused,
   productNotFound: { code: 'product_not_found', status: 422, title: 'An ordered product does not exist' },
 } as const satisfies Record<string, ErrorSpec>;

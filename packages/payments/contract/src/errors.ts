@@ -1,4 +1,4 @@
-import type { ErrorSpec } from '@shop/contract-kit';
+import { IdempotencyKeyReused, type ErrorSpec } from '@shop/contract-kit';
 
 /** Stable error codes of the payments module, with the HTTP status each maps to. */
 export const PaymentsErrors = {
@@ -6,11 +6,7 @@ export const PaymentsErrors = {
   orderNotPayable: { code: 'order_not_payable', status: 409, title: 'The order is not pending, or is already paid' },
   /** The failed payment is kept; its id is in the problem's `payment_id` member. */
   paymentDeclined: { code: 'payment_declined', status: 402, title: 'The payment was declined' },
-  idempotencyKeyReused: {
-    code: 'idempotency_key_reused',
-    status: 422,
-    title: 'This idempotency key was used with a different request',
-  },
+  idempotencyKeyReused: IdempotencyKeyReused,
   /**
    * The provider did not answer (timeout, outage). The payment stays `pending` and is settled
    * later; a retry with the same idempotency key asks the provider again, never charging twice.

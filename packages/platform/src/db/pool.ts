@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { migrateModule, type ModuleMigrations } from './migrate.ts';
@@ -169,4 +169,12 @@ function createPool(url: string, max: number, applicationName: string): pg.Pool 
 export interface ModuleDatabase {
   readonly schema: string;
   readonly kysely: Kysely<any>;
+}
+
+/** A module's database handle (its pool or the transaction under way) typed with its own tables. */
+export type TypedDb<Tables> = Kysely<Tables> | Transaction<Tables>;
+
+/** Types a handle with the module's tables: what its repository reads and writes through (`const asDb = typedDb<OrdersTables>`). */
+export function typedDb<Tables>(db: Kysely<any> | Transaction<any>): TypedDb<Tables> {
+  return db as TypedDb<Tables>;
 }
