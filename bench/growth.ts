@@ -3,7 +3,7 @@ import type { Result } from 'autocannon';
 import pg from 'pg';
 import { Database, MessagingRetention, RETENTION_DEFAULTS, createLogger } from '@shop/platform';
 import { getOrders, postOrders, type OrderRef } from './http.ts';
-import { APP_ARGS, appEnv, cpuPerRequest, log, postmasterOf, quiet, round, seedProducts, spawnServer, tempDir, token, type BenchEnv, type Child } from './lib.ts';
+import { APP_ARGS, appEnv, cpuPerRequest, log, median, postmasterOf, quiet, round, seedProducts, spawnServer, tempDir, token, type BenchEnv, type Child } from './lib.ts';
 
 /**
  * growth: POST /api/orders and GET /api/orders/:id on an empty database, then on databases that
@@ -44,6 +44,8 @@ interface Ratios {
 export interface GrowthMeasure {
   post_orders: GrowthFigures;
   get_order: GrowthFigures;
+  /** GET /metrics on the idle app, median of 5 (ms): it counts every module's outbox rows by status. */
+  metrics_scrape_ms: number;
 }
 
 export interface GrowthSize {
@@ -55,8 +57,8 @@ export interface GrowthSize {
   /** The catch-up pruning of the whole history: rows deleted and how long it took (batches of 10,000). */
   prune: { outbox_rows: number; inbox_rows: number; seconds: number; rows_per_s: number };
   /** Not measured in `--quick` (to keep it short). */
-  kept?: { post_orders: GrowthFigures & Ratios; get_order: GrowthFigures & Ratios };
-  pruned: { post_orders: GrowthFigures & Ratios; get_order: GrowthFigures & Ratios };
+  kept?: { post_orders: GrowthFigures & Ratios; get_order: GrowthFigures & Ratios; metrics_scrape_ms: number };
+  pruned: { post_orders: GrowthFigures & Ratios; get_order: GrowthFigures & Ratios; metrics_scrape_ms: number };
 }
 
 export interface GrowthResults {
@@ -115,7 +117,11 @@ function against(measured: GrowthMeasure, empty: GrowthMeasure): GrowthSize['pru
     ratio: round(now.requests_per_s / before.requests_per_s, 3),
     cpu_ratio: round(now.server_cpu_us / before.server_cpu_us, 3),
   });
-  return { post_orders: with_(measured.post_orders, empty.post_orders), get_order: with_(measured.get_order, empty.get_order) };
+  return {
+    post_orders: with_(measured.post_orders, empty.post_orders),
+    get_order: with_(measured.get_order, empty.get_order),
+    metrics_scrape_ms: measured.metrics_scrape_ms,
+  };
 }
 
 /** Starts the app on `url` (with `extra` settings), the same two products every time, and stops it after `work`. */
@@ -170,7 +176,15 @@ async function measureLoads(
   log(`growth: GET /api/orders/:id (warm-up ${warmup} s, then ${duration} s)`);
   await getOrders(target, warmup, connections, pick);
   const get = await cpuPerRequest(pid, () => getOrders(target, duration, connections, pick), postmaster);
-  return { post_orders: figures(post), get_order: figures(get) };
+  await quiet(pid);
+  const scrapes: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const response = await fetch(`${app.url}/metrics`);
+    await response.text();
+    scrapes.push(performance.now() - t0);
+  }
+  return { post_orders: figures(post), get_order: figures(get), metrics_scrape_ms: round(median(scrapes), 1) };
 }
 
 function figures(measured: { result: Result; serverUs: number; postgresUs: number }): GrowthFigures {
