@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '@shop/contract-kit';
 import { OrderCancelled, OrderConfirmed, OrderShipped } from '@shop/orders-contract';
-import type { Subscription, UnitOfWork } from '@shop/platform';
+import { inboxSubscription, type Subscription, type UnitOfWork } from '@shop/platform';
 import type { NotificationsService, OrderEventPayload } from './service.ts';
 
 export const CONSUMER = 'notifications';
@@ -13,17 +13,15 @@ const SPECS = [OrderConfirmed, OrderCancelled, OrderShipped];
  */
 export function notificationsSubscriptions(uow: UnitOfWork, service: NotificationsService, kickSender: () => void): Subscription[] {
   return [
-    {
+    inboxSubscription(uow, {
       consumer: CONSUMER,
       events: SPECS.map((spec) => spec.type),
-      handle: async (event) => {
+      effect: async (tx, fresh) => {
         let queued = 0;
-        await uow.handleOnce(CONSUMER, event, async (tx) => {
-          queued = await service.recordForEvent(tx, event, payloadOf(event));
-        });
-        if (queued > 0) kickSender();
+        for (const event of fresh) queued += await service.recordForEvent(tx, event, payloadOf(event));
+        if (queued > 0) tx.afterCommit(kickSender);
       },
-    },
+    }),
   ];
 }
 

@@ -1,6 +1,6 @@
 import { StockReservationFailed } from '@shop/inventory-contract';
 import { PaymentCaptured } from '@shop/payments-contract';
-import type { Subscription, UnitOfWork } from '@shop/platform';
+import { inboxSubscription, type Subscription, type UnitOfWork } from '@shop/platform';
 import type { OrdersService } from './service.ts';
 
 export const CONSUMER = 'orders';
@@ -12,19 +12,20 @@ export const CONSUMER = 'orders';
  */
 export function ordersSubscriptions(uow: UnitOfWork, service: OrdersService): Subscription[] {
   return [
-    {
+    inboxSubscription(uow, {
       consumer: CONSUMER,
       events: [StockReservationFailed.type, PaymentCaptured.type],
-      handle: async (event) => {
-        await uow.handleOnce(CONSUMER, event, async (tx) => {
+      serializeOn: { entity: 'order', idOf: (event) => (event.payload as { order_id: string }).order_id },
+      effect: async (tx, fresh) => {
+        for (const event of fresh) {
           if (event.type === StockReservationFailed.type) {
             const { order_id, reason } = StockReservationFailed.payloadOf(event);
             await service.cancelIfOpen(tx, order_id, reason);
           } else {
             await service.confirmIfPending(tx, PaymentCaptured.payloadOf(event).order_id);
           }
-        });
+        }
       },
-    },
+    }),
   ];
 }
