@@ -1,6 +1,6 @@
-import { createInventoryClient, createInventoryModule, inventoryMigrations } from '@shop/inventory';
-import type { InventoryApi } from '@shop/inventory-contract';
-import { Database, InProcessBus, RemoteModule, ServiceCredential, Telemetry, createLogger, instrumentApi } from '@shop/platform';
+import { createInventoryModule, inventoryMigrations } from '@shop/inventory';
+import { InventoryMethods, type InventoryApi } from '@shop/inventory-contract';
+import { Database, InProcessBus, RemoteModule, ServiceCredential, Telemetry, createLogger, instrumentApi, remoteApi } from '@shop/platform';
 import { APP_ARGS, SERVICE_SECRET, appEnv, deleteNatsStream, log, round, seedProducts, spawnServer, summary, tempDir, type BenchEnv } from './lib.ts';
 
 /**
@@ -61,7 +61,7 @@ export async function runBoundary(env: BenchEnv): Promise<BoundaryResults> {
     const remote = new RemoteModule({ module: 'inventory', url: host.url, credential: new ServiceCredential(SERVICE_SECRET, 'orders'), logger }); // signed as orders: the caller getProducts allows
     env.defer(() => remote.close());
     log(`boundary: ${calls} calls through the HTTP client`);
-    overHttp = await time(telemetry.traffic.fromCaller('orders', 'inventory', createInventoryClient(remote), false));
+    overHttp = await time(telemetry.traffic.fromCaller('orders', 'inventory', remoteApi<InventoryApi>(remote, InventoryMethods), false));
   }
   return { in_process_us: inProcess, http_client_us: overHttp, wrapper: await wrapperOverhead(quick) };
 }

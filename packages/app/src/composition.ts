@@ -1,13 +1,13 @@
 import type { Agent } from 'node:https';
 import type { FastifyPluginAsync } from 'fastify';
 import { EDGE, type AccessTable, type EventEnvelope, type MethodTable } from '@shop/contract-kit';
-import { createInventoryModule, createInventoryClient, inventoryRoutes } from '@shop/inventory';
+import { createInventoryModule, inventoryRoutes } from '@shop/inventory';
 import { InventoryAccess, InventoryMethods, type InventoryApi } from '@shop/inventory-contract';
-import { createNotificationsModule, createNotificationsClient, notificationsRoutes } from '@shop/notifications';
+import { createNotificationsModule, notificationsRoutes } from '@shop/notifications';
 import { NotificationsAccess, NotificationsMethods, NotificationsPersonalFields, type NotificationsApi } from '@shop/notifications-contract';
-import { createOrdersModule, createOrdersClient, ordersRoutes } from '@shop/orders';
+import { createOrdersModule, ordersRoutes } from '@shop/orders';
 import { OrdersAccess, OrdersMethods, type OrdersApi } from '@shop/orders-contract';
-import { createPaymentProvider, createPaymentsClient, createPaymentsModule, paymentsRoutes } from '@shop/payments';
+import { createPaymentProvider, createPaymentsModule, paymentsRoutes } from '@shop/payments';
 import { PaymentsAccess, PaymentsMethods, type PaymentsApi } from '@shop/payments-contract';
 import {
   RemoteModule,
@@ -16,6 +16,7 @@ import {
   ServiceCredential,
   ShadowSwitch,
   handedTo,
+  remoteApi,
   shadowApi,
   splitApi,
   type EventBus,
@@ -127,9 +128,11 @@ export function compose(deps: CompositionDeps): Composition {
   };
 
   /** The interface the rest of this process uses for `name`. */
-  function place<M extends ModuleName>(name: M, build: () => ModuleInstance<ModuleApis[M]>, client: (remote: RemoteModule) => ModuleApis[M]): ModuleApis[M] {
+  function place<M extends ModuleName>(name: M, build: () => ModuleInstance<ModuleApis[M]>): ModuleApis[M] {
     const where: ModulePlacement = placement[name];
     const methods = METHOD_TABLES[name] as MethodTable<ModuleApis[M]>;
+    // The module's client comes from its contract's method table: the same interface, over HTTP.
+    const client = (remote: RemoteModule) => remoteApi<ModuleApis[M]>(remote, methods);
     if (!where.hosted) return client(remoteAt(name, where.url!));
     const module = build();
     hosted.push({ ...module, subscriptions: module.subscriptions.map((subscription) => metered(name, subscription)) });
@@ -162,8 +165,8 @@ export function compose(deps: CompositionDeps): Composition {
     return api;
   }
 
-  const inventory = place('inventory', () => createInventoryModule(moduleDeps('inventory')), createInventoryClient);
-  const orders = place('orders', () => createOrdersModule({ ...moduleDeps('orders'), inventory: handTo('orders', 'inventory', inventory) }), createOrdersClient);
+  const inventory = place('inventory', () => createInventoryModule(moduleDeps('inventory')));
+  const orders = place('orders', () => createOrdersModule({ ...moduleDeps('orders'), inventory: handTo('orders', 'inventory', inventory) }));
   const payments = place(
     'payments',
     () =>
@@ -174,7 +177,6 @@ export function compose(deps: CompositionDeps): Composition {
         reconcileIntervalMs: config.payments.reconcileIntervalMs,
         reconcileAfterMs: config.payments.reconcileAfterMs,
       }),
-    createPaymentsClient,
   );
   const notify = config.notifications;
   const notifications = place(
@@ -187,7 +189,6 @@ export function compose(deps: CompositionDeps): Composition {
         push: { ...(deps.vapid ? { vapid: deps.vapid } : {}), ...(deps.pushAgent ? { agent: deps.pushAgent } : {}) },
         delivery: { maxAttempts: notify.maxAttempts, retryBaseMs: notify.retryBaseMs, sweepIntervalMs: notify.sweepIntervalMs },
       }),
-    createNotificationsClient,
   );
 
   return {

@@ -1,17 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EDGE, ModuleError, type AccessTable, type MethodAccess } from '@shop/contract-kit';
-import { createInventoryClient } from '@shop/inventory';
 import { inventoryContractSuite } from '@shop/inventory/contract-suite';
-import { createNotificationsClient } from '@shop/notifications';
 import { notificationsContractSuite } from '@shop/notifications/contract-suite';
-import { createOrdersClient } from '@shop/orders';
 import { checkOrderNotFound, ordersContractSuite } from '@shop/orders/contract-suite';
 import type { OrdersApi } from '@shop/orders-contract';
-import { createPaymentsClient } from '@shop/payments';
 import { paymentsContractSuite } from '@shop/payments/contract-suite';
-import { PlatformErrors, RemoteModule, ServiceCredential, createLogger, handedTo } from '@shop/platform';
+import { PlatformErrors, RemoteModule, ServiceCredential, createLogger, handedTo, remoteApi } from '@shop/platform';
 import { createTestDatabase, type ContractTarget, type TestDatabase } from '@shop/platform/testing';
-import { ACCESS_TABLES, type ModuleApis } from '../src/composition.ts';
+import { ACCESS_TABLES, METHOD_TABLES, type ModuleApis } from '../src/composition.ts';
 import { TEST_SECRET, startTestApp, type TestApp } from './harness.ts';
 import { startServer, type ServerProcess } from './process.ts';
 
@@ -65,10 +61,11 @@ beforeAll(async () => {
   remoteTarget = {
     remote: true,
     apis: {
-      orders: asAllowedCaller(createOrdersClient(at('orders')), ACCESS_TABLES.orders),
-      inventory: asAllowedCaller(createInventoryClient(at('inventory')), ACCESS_TABLES.inventory),
-      payments: asAllowedCaller(createPaymentsClient(at('payments')), ACCESS_TABLES.payments),
-      notifications: asAllowedCaller(createNotificationsClient(at('notifications')), ACCESS_TABLES.notifications),
+      // Each client as the composition root derives it: from the contract's method table.
+      orders: asAllowedCaller(remoteApi<ModuleApis['orders']>(at('orders'), METHOD_TABLES.orders), ACCESS_TABLES.orders),
+      inventory: asAllowedCaller(remoteApi<ModuleApis['inventory']>(at('inventory'), METHOD_TABLES.inventory), ACCESS_TABLES.inventory),
+      payments: asAllowedCaller(remoteApi<ModuleApis['payments']>(at('payments'), METHOD_TABLES.payments), ACCESS_TABLES.payments),
+      notifications: asAllowedCaller(remoteApi<ModuleApis['notifications']>(at('notifications'), METHOD_TABLES.notifications), ACCESS_TABLES.notifications),
     },
   };
 });

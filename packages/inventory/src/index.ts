@@ -24,6 +24,5 @@ export function createInventoryModule(deps: ModuleDeps): ModuleInstance<Inventor
     stop: () => runtime.outbox.stop(),
   };
 }
-export { createInventoryClient } from './client.ts';
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { inventoryRoutes } from './http.ts';

@@ -59,6 +59,5 @@ export function createNotificationsModule(deps: NotificationsModuleDeps): Module
     },
   };
 }
-export { createNotificationsClient } from './client.ts';
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { notificationsRoutes } from './http.ts';

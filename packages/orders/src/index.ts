@@ -31,6 +31,5 @@ export function createOrdersModule(deps: OrdersModuleDeps): ModuleInstance<Order
     stop: () => runtime.outbox.stop(),
   };
 }
-export { createOrdersClient } from './client.ts';
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { ordersRoutes } from './http.ts';

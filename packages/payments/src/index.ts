@@ -55,6 +55,5 @@ export function createPaymentsModule(deps: PaymentsModuleDeps): ModuleInstance<P
     },
   };
 }
-export { createPaymentsClient } from './client.ts';
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { paymentsRoutes } from './http.ts';
