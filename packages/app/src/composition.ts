@@ -28,7 +28,7 @@ import {
   type OutboxOptions,
   type Telemetry,
 } from '@shop/platform';
-import type { VapidKeys } from './checkout-config.ts';
+import type { VapidKeys } from '@shop/notifications/settings';
 import type { AppConfig } from './config.ts';
 import type { ModuleName, ModulePlacement } from './topology-config.ts';
 

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { ConfigError, EnvReader, formatDuration, tracingConfig, type TracingConfig } from '@shop/platform/bootstrap';
 import type { AuthSettings, ModuleRolesMode, OutboxOptions, RetentionOptions } from '@shop/platform';
-import { notificationsConfig, paymentsConfig, type NotificationsConfig, type PaymentsConfig } from './checkout-config.ts';
+import { notificationsConfig, type NotificationsConfig } from '@shop/notifications/settings';
+import { paymentsConfig, type PaymentsConfig } from '@shop/payments/settings';
 
 import { MODULE_NAMES, topologyConfig, type ModuleName, type Topology } from './topology-config.ts';
 

@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateVapidKeys } from '@shop/notifications';
 import { signToken, type AuthSettings, type Logger } from '@shop/platform';
-import type { VapidKeys } from './checkout-config.ts';
+import type { VapidKeys } from '@shop/notifications/settings';
 import type { AppConfig } from './config.ts';
 
 /** Fixed identities for development, so the README's walkthrough can name them. */
