@@ -13,16 +13,11 @@ export const inventoryMigrations: ModuleMigrations = {
 /** Builds the inventory module. It calls no other module; it consumes orders' events. */
 export function createInventoryModule(deps: ModuleDeps): ModuleInstance<InventoryApi> {
   const runtime = createModuleRuntime('inventory', deps);
-  const api = runtime.instrument<InventoryApi>(new InventoryService(deps.db.kysely));
-  return {
-    name: 'inventory',
-    api,
-    routes: inventoryRoutes(api),
+  return runtime.instance<InventoryApi>({
+    api: new InventoryService(deps.db.kysely),
+    routes: inventoryRoutes,
     subscriptions: inventorySubscriptions(runtime.uow),
-    outbox: runtime.outbox,
-    start: async () => runtime.outbox.start(),
-    stop: () => runtime.outbox.stop(),
-  };
+  });
 }
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { inventoryRoutes } from './http.ts';

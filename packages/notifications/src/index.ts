@@ -41,23 +41,13 @@ export function createNotificationsModule(deps: NotificationsModuleDeps): Module
     pushPublicKey: deps.push.vapid?.publicKey ?? null,
   });
   const sender = new NotificationSender({ db: deps.db, uow: runtime.uow, channels, logger: runtime.logger, callOut: runtime.callOut }, deps.delivery);
-  const api = runtime.instrument<NotificationsApi>(service);
-  return {
-    name: 'notifications',
-    api,
-    routes: notificationsRoutes(api),
+  return runtime.instance<NotificationsApi>({
+    api: service,
+    routes: notificationsRoutes,
     subscriptions: notificationsSubscriptions(runtime.uow, service, () => sender.kick()),
-    outbox: runtime.outbox,
-    start: async () => {
-      runtime.outbox.start();
-      sender.start();
-    },
     // Sends under way finish (and publish NotificationSent) before the outbox drains.
-    stop: async () => {
-      await sender.stop();
-      await runtime.outbox.stop();
-    },
-  };
+    workers: [sender],
+  });
 }
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { notificationsRoutes } from './http.ts';

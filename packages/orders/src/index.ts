@@ -20,16 +20,7 @@ export interface OrdersModuleDeps extends ModuleDeps {
 export function createOrdersModule(deps: OrdersModuleDeps): ModuleInstance<OrdersApi> {
   const runtime = createModuleRuntime('orders', deps);
   const service = new OrdersService({ db: deps.db, uow: runtime.uow, inventory: deps.inventory });
-  const api = runtime.instrument<OrdersApi>(service);
-  return {
-    name: 'orders',
-    api,
-    routes: ordersRoutes(api),
-    subscriptions: ordersSubscriptions(runtime.uow, service),
-    outbox: runtime.outbox,
-    start: async () => runtime.outbox.start(),
-    stop: () => runtime.outbox.stop(),
-  };
+  return runtime.instance<OrdersApi>({ api: service, routes: ordersRoutes, subscriptions: ordersSubscriptions(runtime.uow, service) });
 }
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { ordersRoutes } from './http.ts';

@@ -36,24 +36,13 @@ export function createPaymentsModule(deps: PaymentsModuleDeps): ModuleInstance<P
     { db: deps.db, settlement, logger: runtime.logger },
     { intervalMs: deps.reconcileIntervalMs, quietMs: deps.reconcileAfterMs },
   );
-  const api = runtime.instrument<PaymentsApi>(new PaymentsService({ db: deps.db, uow: runtime.uow, orders: deps.orders, settlement }));
-  return {
-    name: 'payments',
-    api,
-    routes: paymentsRoutes(api, deps.orders),
+  return runtime.instance<PaymentsApi>({
+    api: new PaymentsService({ db: deps.db, uow: runtime.uow, orders: deps.orders, settlement }),
+    routes: (api) => paymentsRoutes(api, deps.orders),
     subscriptions: paymentsSubscriptions(runtime.uow, settlement),
-    outbox: runtime.outbox,
-    start: async () => {
-      runtime.outbox.start();
-      reconciler.start();
-    },
-    stop: async () => {
-      await reconciler.stop();
-      // Refunds already decided finish before the outbox stops, so their events are written.
-      await settlement.idle();
-      await runtime.outbox.stop();
-    },
-  };
+    // Stopped in reverse: the reconciler first, then the refunds already decided finish, so their events are written.
+    workers: [{ stop: () => settlement.idle() }, reconciler],
+  });
 }
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { paymentsRoutes } from './http.ts';

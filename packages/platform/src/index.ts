@@ -18,7 +18,7 @@ export { ModuleTraffic, withCaller, type CallVia, type TrafficSnapshot } from '.
 export { TrafficRecorder, ensureTrafficTables, readRecentTraffic, readTraffic, writeSnapshot, type RecentTraffic, type RecordedTraffic, type TrafficRecorderOptions } from './telemetry/traffic-store.ts';
 export { readEventCounts, readEventTotals, type EventCounts, type EventTotals } from './telemetry/event-counts.ts';
 export { instrumentApi } from './instrument.ts';
-export { createModuleRuntime, type CallOut, type ModuleDeps, type ModuleInstance } from './module.ts';
+export { createModuleRuntime, type CallOut, type ModuleDeps, type ModuleInstance, type ModuleParts, type ModuleWorker } from './module.ts';
 export { buildHttpServer, listenAdmin, type AdminListener, type HttpServerOptions } from './http/server.ts';
 export { TokenVerifier, signToken, principalOf, requireAdmin, canAccess, type Principal, type AuthSettings } from './http/auth.ts';
 export { sendProblem, problemOf, PROBLEM_TYPE_BASE, type Problem } from './http/problem.ts';

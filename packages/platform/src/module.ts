@@ -41,13 +41,54 @@ export function createModuleRuntime(name: string, deps: ModuleDeps) {
   const outbox = new OutboxDispatcher({ db: deps.db, source: name, bus: deps.bus, logger, telemetry: deps.telemetry }, deps.outbox);
   const uow = new UnitOfWork(deps.db, () => outbox.kick());
   deps.telemetry.watchOutbox(name, () => outbox.counts(), () => outbox.oldestPendingSeconds());
+  const instrument = <Api extends object>(api: Api): Api => instrumentApi(name, api, deps.telemetry);
   return {
     logger,
     uow,
     outbox,
-    instrument: <Api extends object>(api: Api): Api => instrumentApi(name, api, deps.telemetry),
+    instrument,
     callOut: externalCalls(name, deps.telemetry),
+    /**
+     * The module as the composition root takes it: its API instrumented, its routes, its
+     * subscriptions, and its workers (a sender, a reconciler) started after the outbox and
+     * stopped before it, in reverse order, so what they finish is still written and delivered.
+     */
+    instance: <Api extends object>(parts: ModuleParts<Api>): ModuleInstance<Api> => {
+      const api = instrument(parts.api);
+      const workers = parts.workers ?? [];
+      return {
+        name,
+        api,
+        routes: parts.routes(api),
+        subscriptions: parts.subscriptions,
+        outbox,
+        start: async () => {
+          outbox.start();
+          for (const worker of workers) worker.start?.();
+        },
+        stop: async () => {
+          for (const worker of [...workers].reverse()) await worker.stop();
+          await outbox.stop();
+        },
+      };
+    },
   };
+}
+
+/** What a module gives the kernel to become a `ModuleInstance`. */
+export interface ModuleParts<Api extends object> {
+  /** Its service, as other modules call it (instrumented here). */
+  readonly api: Api;
+  /** Its public routes, over the instrumented API. */
+  readonly routes: (api: Api) => FastifyPluginAsync;
+  readonly subscriptions: readonly Subscription[];
+  /** Background work with the module's lifetime, started in this order and stopped in reverse. */
+  readonly workers?: readonly ModuleWorker[];
+}
+
+export interface ModuleWorker {
+  start?(): void;
+  stop(): Promise<void>;
 }
 
 /**
