@@ -9,7 +9,9 @@ import { APP_ARGS, JWT_SECRET, appEnv, cpuPerRequest, log, postmasterOf, quiet, 
  * commits, then OrderCreated → inventory reserves the stock, batched, in transactions of its own)
  * and against bench/baseline/server.ts with BASELINE_RESERVE=1 (a hand-written monolith reserving
  * in the order's own transaction: the product rows locked in id order, checked, updated, a
- * reservation row per item). Alternated; the full run measures each twice.
+ * reservation row per item). The plain baseline (no reservation) runs the same load beside them,
+ * so the report can say what reserving costs the monolith itself. Alternated; the full run
+ * measures each twice.
  *
  * The app's figures include the saga: its server CPU per request is counted until the process is
  * idle again (every order reserved), and `reserved_per_s` is the orders reserved over the load
@@ -34,6 +36,10 @@ export interface ReserveResults {
   products: number;
   platform: ReserveFigures;
   baseline_reserve: ReserveFigures;
+  /** The baseline without the reservation (what post_orders compares with), on the same load. */
+  baseline_plain: ReserveFigures;
+  /** baseline_reserve / baseline_plain requests per second: what reserving in the order's transaction costs the monolith. */
+  reserving_in_baseline: number;
   /** platform / baseline_reserve requests per second. */
   ratio: number;
   /** platform / baseline_reserve reserved orders per second. */
@@ -45,7 +51,7 @@ export interface ReserveResults {
 const PRODUCTS = 20;
 
 interface Side {
-  readonly name: 'platform' | 'baseline_reserve';
+  readonly name: 'platform' | 'baseline_reserve' | 'baseline_plain';
   readonly server: Child;
   readonly products: string[];
   /** Counts reserved orders on its database. */
@@ -54,12 +60,14 @@ interface Side {
 
 export async function runReserve(env: BenchEnv): Promise<ReserveResults> {
   const { duration, warmup, connections, quick } = env.settings;
-  const [appDb, baseDb] = [await env.database(), await env.database()];
+  const [appDb, baseDb, plainDb] = [await env.database(), await env.database(), await env.database()];
   log(`reserve_variant: the app and the baseline reserving in the order's transaction, ${PRODUCTS} hot products`);
   const app = await spawnServer(APP_ARGS, appEnv(appDb.url, await tempDir(env, 'shop-bench-reserve-')));
   env.defer(() => app.stop());
   const base = await spawnServer(['--import', 'tsx', 'bench/baseline/server.ts'], { DATABASE_URL: baseDb.url, AUTH_JWT_SECRET: JWT_SECRET, BASELINE_RESERVE: '1' }, { readyPath: '/health' });
   env.defer(() => base.stop());
+  const plain = await spawnServer(['--import', 'tsx', 'bench/baseline/server.ts'], { DATABASE_URL: plainDb.url, AUTH_JWT_SECRET: JWT_SECRET }, { readyPath: '/health' });
+  env.defer(() => plain.stop());
   const count = (url: string, sql: string) => async () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -72,10 +80,11 @@ export async function runReserve(env: BenchEnv): Promise<ReserveResults> {
   const sides: Side[] = [
     { name: 'baseline_reserve', server: base, products: await seedProducts(base.url, PRODUCTS), reserved: count(baseDb.url, 'SELECT count(DISTINCT order_id) AS n FROM bench_baseline.reservations') },
     { name: 'platform', server: app, products: await seedProducts(app.url, PRODUCTS), reserved: count(appDb.url, `SELECT count(DISTINCT order_id) AS n FROM inventory.reservations`) },
+    { name: 'baseline_plain', server: plain, products: await seedProducts(plain.url, PRODUCTS), reserved: async () => 0 },
   ];
   const postmaster = await postmasterOf(env.pgAdminUrl);
   const rounds = quick ? 1 : 2;
-  const measured: Record<Side['name'], ReserveFigures[]> = { platform: [], baseline_reserve: [] };
+  const measured: Record<Side['name'], ReserveFigures[]> = { platform: [], baseline_reserve: [], baseline_plain: [] };
   for (let round_ = 0; round_ < rounds; round_++) {
     for (const side of round_ % 2 === 0 ? sides : [...sides].reverse()) {
       const pid = side.server.child.pid!;
@@ -115,10 +124,13 @@ export async function runReserve(env: BenchEnv): Promise<ReserveResults> {
   };
   const platform = average(measured.platform);
   const baseline = average(measured.baseline_reserve);
+  const baselinePlain = average(measured.baseline_plain);
   return {
     products: PRODUCTS,
     platform,
     baseline_reserve: baseline,
+    baseline_plain: baselinePlain,
+    reserving_in_baseline: round(baseline.requests_per_s / baselinePlain.requests_per_s, 3),
     ratio: round(platform.requests_per_s / baseline.requests_per_s, 3),
     reserved_ratio: round(platform.reserved_per_s / baseline.reserved_per_s, 3),
     cpu_ratio: round(platform.server_cpu_us / baseline.server_cpu_us, 3),

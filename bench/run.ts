@@ -144,6 +144,7 @@ function table(r: any): string {
     ['outbox relay events/s (in process | NATS)', r.events.outbox_relay_events_per_s, f(r.events.outbox_relay_nats_events_per_s), ''],
     ['POST req/s, 20 hot products, reserving (| baseline reserving in the order tx)', r.reserve_variant.platform.requests_per_s, r.reserve_variant.baseline_reserve.requests_per_s, r.reserve_variant.ratio],
     ['  p99 ms | orders reserved/s | server CPU µs per order', `${r.reserve_variant.platform.p99_ms} | ${r.reserve_variant.platform.reserved_per_s} | ${r.reserve_variant.platform.server_cpu_us}`, `${r.reserve_variant.baseline_reserve.p99_ms} | ${r.reserve_variant.baseline_reserve.reserved_per_s} | ${r.reserve_variant.baseline_reserve.server_cpu_us}`, r.reserve_variant.reserved_ratio],
+    ['  POST req/s of the baseline not reserving (| reserving / not)', r.reserve_variant.baseline_plain.requests_per_s, '', r.reserve_variant.reserving_in_baseline],
     ...growthRows(r.growth),
     ['start → ready ms (existing data dir)', r.footprint.start_to_ready_ms, '', ''],
     ['RSS MB (idle | under POST load)', r.footprint.idle_rss_mb, r.footprint.rss_under_load_mb, ''],
