@@ -88,20 +88,22 @@ describe('module sources know nothing of the topology', () => {
     ['reads process.env', /process\s*\.\s*env|process\[\s*['"]env['"]\s*\]/],
     ['mentions MODULES', /\bMODULES\b/],
     ['mentions NATS', /\bnats/i],
-    ['mentions a *_URL variable', /\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_URL\b/],
+    ['mentions where a module runs (<MODULE>_URL)', new RegExp(`\\b(${MODULE_DIRS.map((name) => name.toUpperCase()).join('|')})_URL\\b`)],
+    ['mentions the shared database or broker (DATABASE_URL, NATS_URL)', /\b(DATABASE|NATS)_URL\b/],
     ['mentions SERVICE_SECRET', /\bSERVICE_SECRET\b/],
     ['mentions a *_SHADOW_URL or *_REMOTE_PERCENT variable', /_(SHADOW_URL|REMOTE_PERCENT)\b/],
   ];
   /**
-   * SMTP_URL is named in notifications' "email is not configured" message: the module's own
-   * delivery setting (read by the app's config), not where anything runs.
+   * A module's own settings (settings.ts: SMTP_URL, STRIPE_API_URL…) name the services it talks
+   * to, read through the EnvReader the composition root hands it: not where anything of ours runs.
    */
-  const ALLOWED = /\bSMTP_URL\b/g;
+  const ALLOWED = /\b(SMTP|STRIPE_API)_URL\b/g;
 
   it('the scan catches what it looks for', () => {
-    const planted = ['const url = process.env.ORDERS_URL;', "const hosted = read.list('MODULES');", "import { connect } from '@nats-io/transport-node';", 'new NatsBus({ url })', "if (env['PAYMENTS_URL'])", 'ORDERS_REMOTE_PERCENT'];
+    const planted = ['const url = process.env.ORDERS_URL;', "read.url('INVENTORY_URL', ['http:'])", "read.url('DATABASE_URL', ['postgres:'])", "const hosted = read.list('MODULES');", "import { connect } from '@nats-io/transport-node';", 'new NatsBus({ url })', "if (env['PAYMENTS_URL'])", 'ORDERS_REMOTE_PERCENT'];
     for (const line of planted) expect(FORBIDDEN.some(([, pattern]) => pattern.test(line.replace(ALLOWED, ''))), line).toBe(true);
     expect(FORBIDDEN.some(([, pattern]) => pattern.test("email: 'email is not configured on this server (no SMTP_URL)'".replace(ALLOWED, '')))).toBe(false);
+    expect(FORBIDDEN.some(([, pattern]) => pattern.test("const apiUrl = read.url('STRIPE_API_URL', ['https:']);".replace(ALLOWED, '')))).toBe(false);
   });
 
   it('no file under packages/{orders,inventory,payments,notifications}/src reads process.env or mentions MODULES, NATS or a *_URL', async () => {
