@@ -82,23 +82,12 @@ export async function runHttp(env: BenchEnv): Promise<HttpResults> {
       get[target.name]!.push(await withCpu(target, () => getOrders(target, duration, connections), false));
     }
   }
-  const figures = (measured: Measured[]): HttpFigures => {
-    const results = measured.map((m) => m.result);
-    return {
-      requests_per_s: round(mean(results.map((r) => r.requests.average)), 1),
-      p50_ms: round(mean(results.map((r) => r.latency.p50)), 2),
-      p99_ms: round(mean(results.map((r) => r.latency.p99)), 2),
-      errors: results.reduce((sum, r) => sum + r.errors, 0),
-      non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
-      server_cpu_us: Math.round(mean(measured.map((m) => m.serverUs))),
-    };
-  };
   const pair = (results: Record<string, Measured[]>) => {
-    const platform = figures(results.platform!);
-    const baseline = figures(results.baseline!);
+    const platform = figuresOf(results.platform!);
+    const baseline = figuresOf(results.baseline!);
     return { platform, baseline, ratio: round(platform.requests_per_s / baseline.requests_per_s, 3), cpu_ratio: round(platform.server_cpu_us / baseline.server_cpu_us, 3) };
   };
-  const [off, on] = [figures(get.platform!), figures(get.access_log!)];
+  const [off, on] = [figuresOf(get.platform!), figuresOf(get.access_log!)];
   return {
     post_orders: pair(post),
     get_order: pair(get),
@@ -107,10 +96,24 @@ export async function runHttp(env: BenchEnv): Promise<HttpResults> {
   };
 }
 
-type Measured = { result: Result; serverUs: number };
+/** One measured load: autocannon's result and the server's CPU per request. */
+export type Measured = { result: Result; serverUs: number };
+
+/** The figures of a target's measured loads, averaged over the rounds. */
+export function figuresOf(measured: Measured[]): HttpFigures {
+  const results = measured.map((m) => m.result);
+  return {
+    requests_per_s: round(mean(results.map((r) => r.requests.average)), 1),
+    p50_ms: round(mean(results.map((r) => r.latency.p50)), 2),
+    p99_ms: round(mean(results.map((r) => r.latency.p99)), 2),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
+    server_cpu_us: Math.round(mean(measured.map((m) => m.serverUs))),
+  };
+}
 
 /** A load, and the µs of CPU each of its requests cost the server process, until it is idle again if `untilIdle`. */
-async function withCpu(target: Target, load: () => Promise<Result>, untilIdle: boolean): Promise<Measured> {
+export async function withCpu(target: { readonly server: Child }, load: () => Promise<Result>, untilIdle: boolean): Promise<Measured> {
   const pid = target.server.child.pid!;
   const before = cpuTicks(pid);
   const result = await load();

@@ -1,8 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Result } from 'autocannon';
-import { getOrders, postOrders, type OrderRef } from './http.ts';
-import { APP_ARGS, appEnv, cpuPerRequest, log, quiet, round, seedProducts, spawnServer, tempDir, type BenchEnv, type Child } from './lib.ts';
+import { figuresOf, getOrders, postOrders, withCpu, type HttpFigures, type Measured, type OrderRef } from './http.ts';
+import { APP_ARGS, appEnv, log, quiet, round, seedProducts, spawnServer, tempDir, type BenchEnv, type Child } from './lib.ts';
 
 /**
  * tracing: the same app on the same database twice, tracing off (the default: no SDK loaded, no
@@ -15,15 +14,9 @@ import { APP_ARGS, appEnv, cpuPerRequest, log, quiet, round, seedProducts, spawn
  * (docs/performance.md).
  */
 
-export interface TracingFigures {
-  requests_per_s: number;
-  p99_ms: number;
-  server_cpu_us: number;
-}
-
 export interface TracingResults {
-  post_orders: { off: TracingFigures; on: TracingFigures; ratio: number; cpu_ratio: number };
-  get_order: { off: TracingFigures; on: TracingFigures; ratio: number; cpu_ratio: number };
+  post_orders: { off: HttpFigures; on: HttpFigures; ratio: number; cpu_ratio: number };
+  get_order: { off: HttpFigures; on: HttpFigures; ratio: number; cpu_ratio: number };
   /** What the sink received during the run (the exporter really sent them). */
   exported: { requests: number; megabytes: number };
 }
@@ -52,7 +45,7 @@ export async function runTracing(env: BenchEnv): Promise<TracingResults> {
   ];
 
   const rounds = quick ? 1 : 2;
-  const measured = { post: { off: [] as Measure[], on: [] as Measure[] }, get: { off: [] as Measure[], on: [] as Measure[] } };
+  const measured = { post: { off: [] as Measured[], on: [] as Measured[] }, get: { off: [] as Measured[], on: [] as Measured[] } };
   for (let round = 0; round < rounds; round++) {
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
       const pid = side.server.child.pid!;
@@ -60,7 +53,8 @@ export async function runTracing(env: BenchEnv): Promise<TracingResults> {
       log(`tracing: POST /api/orders, tracing ${side.name} (warm-up ${warmup} s, then ${duration} s)`);
       await postOrders(side, warmup, connections, undefined);
       await quiet(pid);
-      measured.post[side.name].push(await cpuPerRequest(pid, () => postOrders(side, duration, connections, side.created)));
+      // Counted until the app is idle again: the saga's work (and its spans) belongs to the POST.
+      measured.post[side.name].push(await withCpu(side, () => postOrders(side, duration, connections, side.created), true));
     }
   }
   for (let round = 0; round < rounds; round++) {
@@ -69,26 +63,15 @@ export async function runTracing(env: BenchEnv): Promise<TracingResults> {
       await quiet(pid);
       log(`tracing: GET /api/orders/:id, tracing ${side.name} (warm-up ${warmup} s, then ${duration} s)`);
       await getOrders(side, warmup, connections);
-      measured.get[side.name].push(await cpuPerRequest(pid, () => getOrders(side, duration, connections)));
+      measured.get[side.name].push(await withCpu(side, () => getOrders(side, duration, connections), false));
     }
   }
-  const compare = (pair: { off: Measure[]; on: Measure[] }) => {
-    const [a, b] = [figures(pair.off), figures(pair.on)];
+  const compare = (pair: { off: Measured[]; on: Measured[] }) => {
+    const [a, b] = [figuresOf(pair.off), figuresOf(pair.on)];
     return { off: a, on: b, ratio: round(b.requests_per_s / a.requests_per_s, 3), cpu_ratio: round(b.server_cpu_us / a.server_cpu_us, 3) };
   };
   if (sink.requests() === 0) throw new Error(`tracing: the traced app exported nothing:\n${on.output().slice(-2000)}`);
   return { post_orders: compare(measured.post), get_order: compare(measured.get), exported: { requests: sink.requests(), megabytes: round(sink.bytes() / 2 ** 20, 1) } };
-}
-
-type Measure = { result: Result; serverUs: number };
-
-function figures(runs: Measure[]): TracingFigures {
-  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-  return {
-    requests_per_s: round(mean(runs.map((run) => run.result.requests.average)), 1),
-    p99_ms: round(mean(runs.map((run) => run.result.latency.p99)), 2),
-    server_cpu_us: Math.round(mean(runs.map((run) => run.serverUs))),
-  };
 }
 
 /** An OTLP/HTTP endpoint that takes every export and drops it, counting what came. */
