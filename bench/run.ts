@@ -30,7 +30,7 @@ let failed = false;
 try {
   log(`${quick ? 'quick' : 'full'} run on ${env.pgKind} PostgreSQL, NATS ${env.nats ? env.nats.url : 'unavailable'}`);
   if (only) {
-    const groups: Record<string, () => Promise<unknown>> = { http: () => runHttp(env), growth: () => runGrowth(env), reserve_variant: () => runReserve(env), tracing: () => runTracing(env) };
+    const groups: Record<string, () => Promise<unknown>> = { http: () => runHttp(env), boundary: () => runBoundary(env), growth: () => runGrowth(env), reserve_variant: () => runReserve(env), tracing: () => runTracing(env) };
     const partial: Record<string, unknown> = { meta: { mode: quick ? 'quick' : 'full', date: new Date().toISOString(), node: process.version, postgres: env.pgKind } };
     for (const name of only) {
       if (!groups[name]) throw new Error(`--only: no group ${name} (groups: ${Object.keys(groups).join(', ')})`);
