@@ -7,8 +7,6 @@ export interface BatchWorkerOptions {
   readonly sweepIntervalMs: number;
   /** A failed round (database unreachable...): logged, and the next sweep tries again. */
   readonly onError: (error: unknown) => void;
-  /** Runs on every sweep before the round (e.g. housekeeping). */
-  readonly onSweep?: () => void;
 }
 
 /**
@@ -29,10 +27,7 @@ export class BatchWorker {
 
   start(): void {
     this.#stopped = false;
-    this.#timer = setInterval(() => {
-      this.#options.onSweep?.();
-      this.kick();
-    }, this.#options.sweepIntervalMs);
+    this.#timer = setInterval(() => this.kick(), this.#options.sweepIntervalMs);
     this.#timer.unref();
     this.kick();
   }
