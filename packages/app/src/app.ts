@@ -1,10 +1,6 @@
 import type { Agent } from 'node:https';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type pg from 'pg';
-import { inventoryMigrations } from '@shop/inventory';
-import { notificationsMigrations } from '@shop/notifications';
-import { ordersMigrations } from '@shop/orders';
-import { paymentsMigrations } from '@shop/payments';
 import {
   ControlPlane,
   Database,
@@ -27,26 +23,19 @@ import {
   type EventBus,
   type Logger,
   type ModuleInstance,
-  type ModuleMigrations,
 } from '@shop/platform';
 import { adminRoutes } from './admin.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { trafficRoutes } from './console/traffic-routes.ts';
 import { ACCESS_TABLES, METHOD_TABLES, compose, type ModuleApis } from './composition.ts';
 import type { AppConfig } from './config.ts';
-import { resolveAuth, resolveVapidKeys, writeDevTokens, type DevTokens } from './credentials.ts';
+import { resolveAuth, writeDevTokens, type DevTokens } from './credentials.ts';
 import { extractionRoutes } from './extraction/routes.ts';
-import { MODULE_NAMES, type ModuleName, type Topology } from './topology-config.ts';
+import { MODULES } from './modules.ts';
+import { MODULE_NAMES, type Topology } from './topology-config.ts';
 import { topologyRoutes } from './topology-routes.ts';
 
 export const VERSION = '0.1.0';
-
-const MIGRATIONS: Record<ModuleName, ModuleMigrations> = {
-  inventory: inventoryMigrations,
-  orders: ordersMigrations,
-  payments: paymentsMigrations,
-  notifications: notificationsMigrations,
-};
 
 /** A running process: its server, its modules, and how to stop it cleanly. */
 export interface RunningApp {
@@ -87,8 +76,8 @@ export function publicApiRoutes(parts: {
 
 /** What only tests and embedders change: how outgoing connections trust their peers. */
 export interface AppHooks {
-  /** The HTTPS agent for Web Push requests (e.g. one trusting a local test push service). */
-  readonly pushAgent?: Agent;
+  /** The HTTPS agent for modules' outgoing calls, Web Push's among them (e.g. one trusting a local test push service). */
+  readonly httpsAgent?: Agent;
   /** The embedded PostgreSQL, already starting (main.ts starts it while it loads this file); else started here when DATABASE_URL is unset. */
   readonly embeddedPostgres?: Promise<EmbeddedPostgres>;
 }
@@ -111,7 +100,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
   let bus: EventBus | undefined;
   let admin: AdminListener | undefined;
   try {
-    const migrations = config.topology.hosted.map((name) => MIGRATIONS[name]);
+    const migrations = config.topology.hosted.map((name) => MODULES[name].migrations);
     // As the owner; then each module connects as its own role, with rights on its schema only.
     await database.migrate(migrations, logger);
 
@@ -133,15 +122,14 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       events = nats;
     }
     bus = events;
-    const composition = compose({
+    const composition = await compose({
       config,
       db: (schema) => database.forModule(schema),
       bus: events,
       logger,
       telemetry,
       outbox: config.outbox,
-      vapid: config.topology.hosted.includes('notifications') ? await resolveVapidKeys(config, logger) : undefined,
-      pushAgent: hooks.pushAgent,
+      httpsAgent: hooks.httpsAgent,
     });
     const modules = composition.hosted;
     // Each hosted module prunes its own delivered outbox rows and old inbox rows (every replica

@@ -1,14 +1,6 @@
 import type { Agent } from 'node:https';
 import type { FastifyPluginAsync } from 'fastify';
 import { EDGE, type AccessTable, type EventEnvelope, type MethodTable } from '@shop/contract-kit';
-import { createInventoryModule, inventoryRoutes } from '@shop/inventory';
-import { InventoryAccess, InventoryMethods, type InventoryApi } from '@shop/inventory-contract';
-import { createNotificationsModule, notificationsRoutes } from '@shop/notifications';
-import { NotificationsAccess, NotificationsMethods, NotificationsPersonalFields, type NotificationsApi } from '@shop/notifications-contract';
-import { createOrdersModule, ordersRoutes } from '@shop/orders';
-import { OrdersAccess, OrdersMethods, type OrdersApi } from '@shop/orders-contract';
-import { createPaymentProvider, createPaymentsModule, paymentsRoutes } from '@shop/payments';
-import { PaymentsAccess, PaymentsMethods, type PaymentsApi } from '@shop/payments-contract';
 import {
   RemoteModule,
   RemotePercent,
@@ -23,44 +15,26 @@ import {
   type Subscription,
   type Logger,
   type ModuleDatabase,
+  type ModuleDefinition,
+  type ModuleHost,
   type ModuleInstance,
   type ModuleSwitch,
   type OutboxOptions,
   type Telemetry,
 } from '@shop/platform';
-import type { VapidKeys } from '@shop/notifications/settings';
 import type { AppConfig } from './config.ts';
-import type { ModuleName, ModulePlacement } from './topology-config.ts';
+import { MODULES, type ModuleApis } from './modules.ts';
+import { MODULE_NAMES, type ModuleName, type ModulePlacement } from './topology-config.ts';
 
-/** Every module's interface as this process sees it: local, remote, shadowed or switched. */
-export interface ModuleApis {
-  orders: OrdersApi;
-  inventory: InventoryApi;
-  payments: PaymentsApi;
-  notifications: NotificationsApi;
-}
+export type { ModuleApis } from './modules.ts';
 
-export const METHOD_TABLES: { readonly [M in ModuleName]: MethodTable<ModuleApis[M]> } = {
-  orders: OrdersMethods,
-  inventory: InventoryMethods,
-  payments: PaymentsMethods,
-  notifications: NotificationsMethods,
+export const METHOD_TABLES = Object.fromEntries(MODULE_NAMES.map((name) => [name, MODULES[name].contract.methods])) as {
+  readonly [M in ModuleName]: MethodTable<ModuleApis[M]>;
 };
 
 /** Who may call each module's methods from another process, and their argument schemas (served by `/internal`). */
-export const ACCESS_TABLES: { readonly [M in ModuleName]: AccessTable<ModuleApis[M]> } = {
-  orders: OrdersAccess,
-  inventory: InventoryAccess,
-  payments: PaymentsAccess,
-  notifications: NotificationsAccess,
-};
-
-/** What each module's contract marks personal in its answers (redacted from shadow mismatches). */
-const PERSONAL_FIELDS: { readonly [M in ModuleName]: readonly string[] } = {
-  orders: [],
-  inventory: [],
-  payments: [],
-  notifications: NotificationsPersonalFields,
+export const ACCESS_TABLES = Object.fromEntries(MODULE_NAMES.map((name) => [name, MODULES[name].contract.access])) as {
+  readonly [M in ModuleName]: AccessTable<ModuleApis[M]>;
 };
 
 /** What the composition root built: hosted modules, every interface, public routes, switches. */
@@ -84,14 +58,18 @@ export interface CompositionDeps {
   readonly logger: Logger;
   readonly telemetry: Telemetry;
   readonly outbox: OutboxOptions;
-  readonly vapid: VapidKeys | undefined;
-  readonly pushAgent: Agent | undefined;
+  /** The HTTPS agent for outgoing calls of modules (tests: one trusting a local push service). */
+  readonly httpsAgent?: Agent | undefined;
+  /** Built for the routes only (the OpenAPI document): nothing is written or started. */
+  readonly buildOnly?: boolean;
 }
 
 /**
  * Gives every module either its local implementation or the HTTP client of each dependency,
- * as the topology says; no module knows which. Modules are built in dependency order:
- * inventory, orders (inventory), payments (orders), notifications (inventory).
+ * as the topology says; no module knows which. It iterates the modules' declarations
+ * (modules.ts): a hosted module is built once every module it uses has an interface here
+ * (local or remote), so the order follows their `uses`; a module hosted elsewhere gets the
+ * client its contract's method table derives.
  *
  * Each interface is handed over wrapped with its receiver's name (`telemetry.traffic`), so
  * synchronous calls between modules are counted by caller, callee and method: a module for
@@ -102,13 +80,13 @@ export interface CompositionDeps {
  * (`handedTo`): an internal call is signed as the module making it, or as `edge` for the public
  * routes, and the callee's contract decides whether that caller may make it.
  */
-export function compose(deps: CompositionDeps): Composition {
+export async function compose(deps: CompositionDeps): Promise<Composition> {
   const { config, logger, telemetry } = deps;
   const { traffic } = telemetry;
   const placement = config.topology.modules;
-  /** `api` (module `callee`'s interface) as handed to `caller`. */
   // Only a process that calls out needs to know who is calling: the monolith pays nothing.
   const callsOut = Object.values(placement).some((where: ModulePlacement) => !where.hosted || where.url || where.shadowUrl);
+  /** `api` (module `callee`'s interface) as handed to `caller`. */
   const handTo = <Api extends object>(caller: string, callee: ModuleName, api: Api): Api => {
     const counted = traffic.fromCaller(caller, callee, api, placement[callee].hosted);
     return callsOut ? handedTo(caller === 'http' ? EDGE : caller, counted) : counted;
@@ -118,26 +96,55 @@ export function compose(deps: CompositionDeps): Composition {
   const remotes: RemoteModule[] = [];
   const hosted: ModuleInstance[] = [];
   const local: Partial<ModuleApis> = {};
+  const apis: Partial<Record<ModuleName, object>> = {};
   const switches = new Map<ModuleName, ModuleSwitch>();
-  const moduleDeps = (schema: string) => ({ db: deps.db(schema), bus: deps.bus, logger, telemetry, outbox: deps.outbox });
+  const host: ModuleHost = { production: config.production, dataDir: config.dataDir, httpsAgent: deps.httpsAgent, buildOnly: deps.buildOnly ?? false };
+  const definition = (name: ModuleName): ModuleDefinition => MODULES[name];
+  const usedBy = (name: ModuleName) => Object.keys(definition(name).uses) as ModuleName[];
+  /** The interfaces `name` uses, each handed over as `caller`'s. */
+  const usesOf = (name: ModuleName, caller: string = name) => Object.fromEntries(usedBy(name).map((used) => [used, handTo(caller, used, apis[used]!)]));
 
   const remoteAt = (name: ModuleName, url: string) => {
     const remote = new RemoteModule({ module: name, url, credential: credential!, logger, telemetry });
     remotes.push(remote);
     return remote;
   };
+  // The module's client comes from its contract's method table: the same interface, over HTTP.
+  const client = (name: ModuleName, url: string) => remoteApi<object>(remoteAt(name, url), definition(name).contract.methods);
 
-  /** The interface the rest of this process uses for `name`. */
-  function place<M extends ModuleName>(name: M, build: () => ModuleInstance<ModuleApis[M]>): ModuleApis[M] {
+  for (const name of MODULE_NAMES) if (!placement[name].hosted) apis[name] = client(name, placement[name].url!);
+  // Hosted modules, each once the interfaces it uses exist.
+  let waiting = MODULE_NAMES.filter((name) => placement[name].hosted);
+  while (waiting.length > 0) {
+    const ready = waiting.filter((name) => usedBy(name).every((used) => apis[used]));
+    if (ready.length === 0) throw new Error(`modules ${waiting.join(', ')} use each other in a cycle: a module may only use modules built before it`);
+    for (const name of ready) apis[name] = await place(name);
+    waiting = waiting.filter((name) => !ready.includes(name));
+  }
+
+  return {
+    hosted,
+    local,
+    apis: apis as ModuleApis,
+    // Every process serves every module's routes, over the interface it has for that module.
+    routes: MODULE_NAMES.map((name) => countRequests(name, definition(name).routes(handTo('http', name, apis[name]!), usesOf(name)))),
+    switches,
+    close: async () => {
+      await Promise.all(remotes.map((remote) => remote.close()));
+    },
+  };
+
+  /** Builds hosted module `name`; returns the interface the rest of this process uses for it. */
+  async function place(name: ModuleName): Promise<object> {
     const where: ModulePlacement = placement[name];
-    const methods = METHOD_TABLES[name] as MethodTable<ModuleApis[M]>;
-    // The module's client comes from its contract's method table: the same interface, over HTTP.
-    const client = (remote: RemoteModule) => remoteApi<ModuleApis[M]>(remote, methods);
-    if (!where.hosted) return client(remoteAt(name, where.url!));
-    const module = build();
+    const { contract } = definition(name);
+    const module = await definition(name).create(
+      { db: deps.db(name), bus: deps.bus, logger, telemetry, outbox: deps.outbox },
+      { uses: usesOf(name), settings: config.settings[name as keyof AppConfig['settings']], host },
+    );
     hosted.push({ ...module, subscriptions: module.subscriptions.map((subscription) => metered(name, subscription)) });
-    local[name] = traffic.atEntry(name, module.api);
-    let api = module.api;
+    (local as Record<string, object>)[name] = traffic.atEntry(name, module.api);
+    let api: object = module.api;
     if (!where.url && !where.shadowUrl) return api;
     // The switches the control plane turns (every replica alike): the share sent to the remote copy, the shadow on or off.
     const sw: ModuleSwitch = {
@@ -146,67 +153,25 @@ export function compose(deps: CompositionDeps): Composition {
       watch: new RolloutWatch(),
     };
     switches.set(name, sw);
-    if (where.url) api = splitApi({ module: name, local: api, remote: client(remoteAt(name, where.url)), methods, telemetry, percent: sw.percent!, watch: sw.watch });
+    const methods = contract.methods as MethodTable<object>;
+    if (where.url) api = splitApi({ module: name, local: api, remote: client(name, where.url), methods, telemetry, percent: sw.percent!, watch: sw.watch });
     if (where.shadowUrl) {
       const shadow = sw.shadow!;
       api = shadowApi({
         module: name,
         local: api,
-        shadow: client(remoteAt(name, where.shadowUrl)),
+        shadow: client(name, where.shadowUrl),
         methods,
         telemetry,
         logger,
         enabled: () => shadow.on,
         watch: sw.watch,
-        personal: PERSONAL_FIELDS[name],
+        personal: contract.personal,
         onMismatch: (mismatch) => shadow.record(mismatch),
       });
     }
     return api;
   }
-
-  const inventory = place('inventory', () => createInventoryModule(moduleDeps('inventory')));
-  const orders = place('orders', () => createOrdersModule({ ...moduleDeps('orders'), inventory: handTo('orders', 'inventory', inventory) }));
-  const payments = place(
-    'payments',
-    () =>
-      createPaymentsModule({
-        ...moduleDeps('payments'),
-        orders: handTo('payments', 'orders', orders),
-        provider: createPaymentProvider(config.payments.provider),
-        reconcileIntervalMs: config.payments.reconcileIntervalMs,
-        reconcileAfterMs: config.payments.reconcileAfterMs,
-      }),
-  );
-  const notify = config.notifications;
-  const notifications = place(
-    'notifications',
-    () =>
-      createNotificationsModule({
-        ...moduleDeps('notifications'),
-        inventory: handTo('notifications', 'inventory', inventory),
-        email: { ...(notify.smtpUrl ? { smtpUrl: notify.smtpUrl } : {}), from: notify.emailFrom },
-        push: { ...(deps.vapid ? { vapid: deps.vapid } : {}), ...(deps.pushAgent ? { agent: deps.pushAgent } : {}) },
-        delivery: { maxAttempts: notify.maxAttempts, retryBaseMs: notify.retryBaseMs, sweepIntervalMs: notify.sweepIntervalMs },
-      }),
-  );
-
-  return {
-    hosted,
-    local,
-    apis: { orders, inventory, payments, notifications },
-    routes: [
-      countRequests('inventory', inventoryRoutes(handTo('http', 'inventory', inventory))),
-      countRequests('orders', ordersRoutes(handTo('http', 'orders', orders))),
-      // Payments' routes read orders to check ownership: a call of payments into orders.
-      countRequests('payments', paymentsRoutes(handTo('http', 'payments', payments), handTo('payments', 'orders', orders))),
-      countRequests('notifications', notificationsRoutes(handTo('http', 'notifications', notifications))),
-    ],
-    switches,
-    close: async () => {
-      await Promise.all(remotes.map((remote) => remote.close()));
-    },
-  };
 
   /**
    * A module's subscription with its work charged to the module (CPU, the extraction report's

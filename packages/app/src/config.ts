@@ -1,12 +1,24 @@
 import path from 'node:path';
 import { ConfigError, EnvReader, formatDuration, tracingConfig, type TracingConfig } from '@shop/platform/bootstrap';
 import type { AuthSettings, ModuleRolesMode, OutboxOptions, RetentionOptions } from '@shop/platform';
-import { notificationsConfig, type NotificationsConfig } from '@shop/notifications/settings';
-import { paymentsConfig, type PaymentsConfig } from '@shop/payments/settings';
+import { notificationsConfig } from '@shop/notifications/settings';
+import { paymentsConfig } from '@shop/payments/settings';
 
 import { MODULE_NAMES, topologyConfig, type ModuleName, type Topology } from './topology-config.ts';
 
 export { MODULE_NAMES, type ModuleName } from './topology-config.ts';
+
+/**
+ * The modules with settings of their own, each read and checked by the module's `settings`
+ * entry point (light: no module loads to read them), at start, whichever modules are hosted,
+ * so a bad value stops any process with one line.
+ */
+const MODULE_SETTINGS = {
+  payments: paymentsConfig,
+  notifications: notificationsConfig,
+} satisfies Partial<Record<ModuleName, (read: EnvReader, production: boolean) => unknown>>;
+
+export type ModuleSettings = { readonly [M in keyof typeof MODULE_SETTINGS]: ReturnType<(typeof MODULE_SETTINGS)[M]> };
 
 /** Everything the process reads from its environment, validated once at start. */
 export interface AppConfig {
@@ -40,8 +52,8 @@ export interface AppConfig {
   readonly outbox: OutboxOptions;
   /** `OUTBOX_RETENTION`, `INBOX_RETENTION`, `RETENTION_INTERVAL`: what each module prunes, and how often. */
   readonly retention: RetentionOptions;
-  readonly payments: PaymentsConfig;
-  readonly notifications: NotificationsConfig;
+  /** Each module's own settings, by module. */
+  readonly settings: ModuleSettings;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -72,8 +84,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryBaseMs: read.integer('OUTBOX_RETRY_BASE_MS', 500, 1, 3_600_000),
     },
     retention: retention(read, topology),
-    payments: paymentsConfig(read, production),
-    notifications: notificationsConfig(read),
+    settings: Object.fromEntries(Object.entries(MODULE_SETTINGS).map(([name, settingsOf]) => [name, settingsOf(read, production)])) as unknown as ModuleSettings,
   };
   embeddedPostgres(read, production, databaseUrl);
   return config;

@@ -2,9 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generateVapidKeys } from '@shop/notifications';
-import { signToken, type AuthSettings, type Logger } from '@shop/platform';
-import type { VapidKeys } from '@shop/notifications/settings';
+import { signToken, type AuthSettings } from '@shop/platform';
 import type { AppConfig } from './config.ts';
 
 /** Fixed identities for development, so the README's walkthrough can name them. */
@@ -37,25 +35,4 @@ export async function writeDevTokens(config: AppConfig, auth: AuthSettings): Pro
   await mkdir(config.dataDir, { recursive: true });
   await writeFile(file, `ADMIN_TOKEN=${admin}\nTOKEN=${customer}\nCUSTOMER_ID=${DEV_CUSTOMER_ID}\n`, { mode: 0o600 });
   return { admin, customer, file };
-}
-
-/**
- * Web Push needs a VAPID key pair. Configured keys win; in development a pair is made once and
- * kept under DATA_DIR (browsers bind a subscription to the public key, so it must not change
- * between restarts). In production without keys, push is off and says so.
- */
-export async function resolveVapidKeys(config: AppConfig, logger: Logger): Promise<VapidKeys | undefined> {
-  const configured = config.notifications.vapid;
-  if (configured) return configured;
-  if (config.production) {
-    logger.warn('VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY are not set: push notifications are recorded as skipped');
-    return undefined;
-  }
-  const file = path.join(config.dataDir, 'dev-vapid-keys.json');
-  if (!existsSync(file)) {
-    await mkdir(config.dataDir, { recursive: true });
-    await writeFile(file, `${JSON.stringify(await generateVapidKeys())}\n`, { mode: 0o600 });
-  }
-  const keys = JSON.parse(await readFile(file, 'utf8')) as { publicKey: string; privateKey: string };
-  return { publicKey: keys.publicKey, privateKey: keys.privateKey, subject: config.notifications.vapidSubject };
 }

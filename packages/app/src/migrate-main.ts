@@ -1,10 +1,7 @@
-import { inventoryMigrations } from '@shop/inventory';
-import { notificationsMigrations } from '@shop/notifications';
-import { ordersMigrations } from '@shop/orders';
-import { paymentsMigrations } from '@shop/payments';
 import { ConfigError, createLogger } from '@shop/platform/bootstrap';
-import { Database, type ModuleMigrations } from '@shop/platform';
-import { loadConfig, type ModuleName } from './config.ts';
+import { Database } from '@shop/platform';
+import { loadConfig } from './config.ts';
+import { MODULES } from './modules.ts';
 
 /**
  * `node dist/migrate.js` (`node --import tsx packages/app/src/migrate-main.ts` from the sources):
@@ -20,13 +17,6 @@ import { loadConfig, type ModuleName } from './config.ts';
  * It reads the same configuration as the server (loadConfig), so the Job takes the same ConfigMap
  * and Secret as the Deployments and cannot disagree with them about the database or the roles.
  */
-const MIGRATIONS: Record<ModuleName, ModuleMigrations> = {
-  inventory: inventoryMigrations,
-  orders: ordersMigrations,
-  payments: paymentsMigrations,
-  notifications: notificationsMigrations,
-};
-
 async function main(): Promise<number> {
   let config;
   try {
@@ -52,7 +42,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   try {
     // With roles on, this also creates or refreshes each module's role and checks it can log in.
-    await database.migrate(config.modules.map((name) => MIGRATIONS[name]), logger);
+    await database.migrate(config.modules.map((name) => MODULES[name].migrations), logger);
     logger.info({ modules: config.modules, duration_ms: Date.now() - started }, 'migrations applied');
     return 0;
   } catch (error) {

@@ -17,15 +17,14 @@ export async function openApiDocument(host = 'localhost:8080'): Promise<Record<s
   const telemetry = new Telemetry({ defaultMetrics: false });
   const untouchable = <T>(what: string) =>
     new Proxy({}, { get: (_target, property) => (property === 'then' ? undefined : () => { throw new Error(`the OpenAPI document touched ${what}.${String(property)}`); }) }) as T;
-  const composition = compose({
+  const composition = await compose({
     config,
     db: (schema): ModuleDatabase => ({ schema, kysely: untouchable('the database') }),
     bus: new InProcessBus(),
     logger,
     telemetry,
     outbox: config.outbox,
-    vapid: undefined,
-    pushAgent: undefined,
+    buildOnly: true,
   });
   const server = await buildHttpServer({
     logger,

@@ -51,15 +51,17 @@ describe('loadConfig defaults', () => {
       moduleDatabaseUrls: {},
       outbox: { maxAttempts: 10, sweepIntervalMs: 1_000, retryBaseMs: 500 },
       retention: { outboxRetentionMs: 7 * 86_400_000, inboxRetentionMs: 14 * 86_400_000, intervalMs: 15 * 60_000 },
-      payments: { provider: { kind: 'test' }, reconcileIntervalMs: 30_000, reconcileAfterMs: 5_000 },
-      notifications: {
-        smtpUrl: undefined,
-        emailFrom: 'Shop <shop@localhost>',
-        vapid: undefined,
-        vapidSubject: 'mailto:shop@localhost',
-        maxAttempts: 8,
-        retryBaseMs: 1_000,
-        sweepIntervalMs: 1_000,
+      settings: {
+        payments: { provider: { kind: 'test' }, reconcileIntervalMs: 30_000, reconcileAfterMs: 5_000 },
+        notifications: {
+          smtpUrl: undefined,
+          emailFrom: 'Shop <shop@localhost>',
+          vapid: undefined,
+          vapidSubject: 'mailto:shop@localhost',
+          maxAttempts: 8,
+          retryBaseMs: 1_000,
+          sweepIntervalMs: 1_000,
+        },
       },
     });
   });
@@ -89,8 +91,10 @@ describe('loadConfig defaults', () => {
       databaseUrl: 'postgres://shop:pw@db:5432/shop',
       auth: { kind: 'hs256', secret: SECRET, issuer: 'iss' },
       modules: ['inventory', 'orders', 'payments', 'notifications'],
-      payments: { provider: { kind: 'stripe', secretKey: 'sk_live_abc123', apiUrl: 'https://api.stripe.com' } },
-      notifications: { smtpUrl: 'smtp://mail.internal:587', vapid: { publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY, subject: 'mailto:shop@localhost' } },
+      settings: {
+        payments: { provider: { kind: 'stripe', secretKey: 'sk_live_abc123', apiUrl: 'https://api.stripe.com' } },
+        notifications: { smtpUrl: 'smtp://mail.internal:587', vapid: { publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY, subject: 'mailto:shop@localhost' } },
+      },
     });
   });
 
@@ -103,12 +107,12 @@ describe('loadConfig defaults', () => {
   });
 
   it('uses the test payment provider in production only when told to', () => {
-    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL, AUTH_JWT_SECRET: SECRET, PAYMENT_PROVIDER: 'test' }).payments.provider).toEqual({ kind: 'test' });
+    expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL, AUTH_JWT_SECRET: SECRET, PAYMENT_PROVIDER: 'test' }).settings.payments.provider).toEqual({ kind: 'test' });
   });
 
   it('points the Stripe provider at another host (a local stand-in)', () => {
     const config = loadConfig({ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_API_URL: 'http://127.0.0.1:12111/' });
-    expect(config.payments.provider).toEqual({ kind: 'stripe', secretKey: 'sk_test_1', apiUrl: 'http://127.0.0.1:12111' });
+    expect(config.settings.payments.provider).toEqual({ kind: 'stripe', secretKey: 'sk_test_1', apiUrl: 'http://127.0.0.1:12111' });
   });
 
   it('accepts a JWKS URL instead of a secret, even in production', () => {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import type { InventoryApi } from '@shop/inventory-contract';
-import { createModuleRuntime, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
+import { InventoryContract, type InventoryApi } from '@shop/inventory-contract';
+import { createModuleRuntime, defineModule, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
 import { inventorySubscriptions } from './handlers.ts';
 import { inventoryRoutes } from './http.ts';
 import { InventoryService } from './service.ts';
@@ -21,3 +21,11 @@ export function createInventoryModule(deps: ModuleDeps): ModuleInstance<Inventor
 }
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { inventoryRoutes } from './http.ts';
+
+/** The inventory module as the composition root hosts it, reaches it, and serves its routes. */
+export const inventoryModule = defineModule({
+  contract: InventoryContract,
+  migrations: new URL('../migrations/', import.meta.url),
+  routes: (api) => inventoryRoutes(api),
+  create: (deps) => createInventoryModule(deps),
+});

@@ -1,14 +1,16 @@
 import type https from 'node:https';
 import { fileURLToPath } from 'node:url';
-import type { InventoryApi } from '@shop/inventory-contract';
-import type { NotificationsApi } from '@shop/notifications-contract';
-import { createModuleRuntime, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
+import { InventoryContract, type InventoryApi } from '@shop/inventory-contract';
+import { NotificationsContract, type NotificationsApi } from '@shop/notifications-contract';
+import { createModuleRuntime, defineModule, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
 import { EmailChannel } from './channels/email.ts';
 import { PushChannel } from './channels/push.ts';
 import { notificationsSubscriptions } from './handlers.ts';
 import { notificationsRoutes } from './http.ts';
 import { NotificationSender, type Channels, type DeliveryOptions } from './sender.ts';
 import { NotificationsService } from './service.ts';
+import type { NotificationsConfig } from './settings.ts';
+import { resolveVapidKeys } from './vapid-keys.ts';
 
 export { generateVapidKeys } from './channels/push.ts';
 export type { DeliveryOptions } from './sender.ts';
@@ -51,3 +53,21 @@ export function createNotificationsModule(deps: NotificationsModuleDeps): Module
 }
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { notificationsRoutes } from './http.ts';
+
+/** The notifications module as the composition root hosts it, reaches it, and serves its routes. */
+export const notificationsModule = defineModule<NotificationsApi, { inventory: typeof InventoryContract }, NotificationsConfig>({
+  contract: NotificationsContract,
+  migrations: new URL('../migrations/', import.meta.url),
+  uses: { inventory: InventoryContract },
+  routes: (api) => notificationsRoutes(api),
+  create: async (deps, { uses, settings, host }) => {
+    const vapid = await resolveVapidKeys(settings, host, deps.logger);
+    return createNotificationsModule({
+      ...deps,
+      inventory: uses.inventory,
+      email: { ...(settings.smtpUrl ? { smtpUrl: settings.smtpUrl } : {}), from: settings.emailFrom },
+      push: { ...(vapid ? { vapid } : {}), ...(host.httpsAgent ? { agent: host.httpsAgent } : {}) },
+      delivery: { maxAttempts: settings.maxAttempts, retryBaseMs: settings.retryBaseMs, sweepIntervalMs: settings.sweepIntervalMs },
+    });
+  },
+});

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import type { InventoryApi } from '@shop/inventory-contract';
-import type { OrdersApi } from '@shop/orders-contract';
-import { createModuleRuntime, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
+import { InventoryContract, type InventoryApi } from '@shop/inventory-contract';
+import { OrdersContract, type OrdersApi } from '@shop/orders-contract';
+import { createModuleRuntime, defineModule, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
 import { ordersSubscriptions } from './handlers.ts';
 import { ordersRoutes } from './http.ts';
 import { OrdersService } from './service.ts';
@@ -24,3 +24,12 @@ export function createOrdersModule(deps: OrdersModuleDeps): ModuleInstance<Order
 }
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { ordersRoutes } from './http.ts';
+
+/** The orders module as the composition root hosts it, reaches it, and serves its routes. */
+export const ordersModule = defineModule({
+  contract: OrdersContract,
+  migrations: new URL('../migrations/', import.meta.url),
+  uses: { inventory: InventoryContract },
+  routes: (api) => ordersRoutes(api),
+  create: (deps, { uses }) => createOrdersModule({ ...deps, inventory: uses.inventory }),
+});

@@ -1,15 +1,17 @@
 import { fileURLToPath } from 'node:url';
-import type { OrdersApi } from '@shop/orders-contract';
-import type { PaymentsApi } from '@shop/payments-contract';
-import { createModuleRuntime, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
+import { OrdersContract, type OrdersApi } from '@shop/orders-contract';
+import { PaymentsContract, type PaymentsApi } from '@shop/payments-contract';
+import { createModuleRuntime, defineModule, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
+import { createPaymentProvider } from './create-provider.ts';
 import { paymentsSubscriptions } from './handlers.ts';
 import { paymentsRoutes } from './http.ts';
 import type { PaymentProvider } from './provider.ts';
 import { Reconciler } from './reconciler.ts';
 import { PaymentsService } from './service.ts';
+import type { PaymentsConfig } from './settings.ts';
 import { Settlement } from './settlement.ts';
 
-export { createPaymentProvider } from './create-provider.ts';
+export { createPaymentProvider };
 export { ProviderUnavailable, type PaymentProvider, type PaymentProviderConfig, type ChargeRequest, type ChargeResult, type RefundRequest, type RefundResult } from './provider.ts';
 
 export const paymentsMigrations: ModuleMigrations = {
@@ -45,4 +47,21 @@ export function createPaymentsModule(deps: PaymentsModuleDeps): ModuleInstance<P
   });
 }
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
-export { paymentsRoutes } from './http.ts';
+export { paymentsRoutes };
+
+/** The payments module as the composition root hosts it, reaches it, and serves its routes. */
+export const paymentsModule = defineModule<PaymentsApi, { orders: typeof OrdersContract }, PaymentsConfig>({
+  contract: PaymentsContract,
+  migrations: new URL('../migrations/', import.meta.url),
+  uses: { orders: OrdersContract },
+  // Payments' routes read orders to check ownership: a call of payments into orders.
+  routes: (api, uses) => paymentsRoutes(api, uses.orders),
+  create: (deps, { uses, settings }) =>
+    createPaymentsModule({
+      ...deps,
+      orders: uses.orders,
+      provider: createPaymentProvider(settings.provider),
+      reconcileIntervalMs: settings.reconcileIntervalMs,
+      reconcileAfterMs: settings.reconcileAfterMs,
+    }),
+});

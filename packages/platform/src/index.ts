@@ -19,6 +19,7 @@ export { TrafficRecorder, ensureTrafficTables, readRecentTraffic, readTraffic, w
 export { readEventCounts, readEventTotals, type EventCounts, type EventTotals } from './telemetry/event-counts.ts';
 export { instrumentApi } from './instrument.ts';
 export { createModuleRuntime, type CallOut, type ModuleDeps, type ModuleInstance, type ModuleParts, type ModuleWorker } from './module.ts';
+export { defineModule, type ApisOf, type ModuleDefinition, type ModuleHost, type ModuleUses } from './module-definition.ts';
 export { buildHttpServer, listenAdmin, type AdminListener, type HttpServerOptions } from './http/server.ts';
 export { TokenVerifier, signToken, principalOf, requireAdmin, canAccess, type Principal, type AuthSettings } from './http/auth.ts';
 export { sendProblem, problemOf, PROBLEM_TYPE_BASE, type Problem } from './http/problem.ts';

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { EDGE, Uuid, type AccessTable, type MethodTable } from '@shop/contract-kit';
+import { EDGE, defineContract, Uuid, type AccessTable, type MethodTable } from '@shop/contract-kit';
 import type { InventoryApi } from './api.ts';
 import { AdjustStockInput, CreateProductInput } from './dto.ts';
 
@@ -31,3 +31,6 @@ export const InventoryAccess = {
   adjustStock: { callers: [EDGE], args: [Uuid, AdjustStockInput] },
   listReservations: { callers: [EDGE], args: [Uuid] },
 } as const satisfies AccessTable<InventoryApi>;
+
+/** The inventory module's contract as the kernel reads it: its name, method kinds, access and personal fields. */
+export const InventoryContract = defineContract<InventoryApi>({ name: 'inventory', methods: InventoryMethods, access: InventoryAccess });

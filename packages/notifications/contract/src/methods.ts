@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { EDGE, Uuid, type AccessTable, type MethodTable } from '@shop/contract-kit';
+import { EDGE, defineContract, Uuid, type AccessTable, type MethodTable } from '@shop/contract-kit';
 import type { NotificationsApi } from './api.ts';
 import { SetContactBody } from './dto.ts';
 
@@ -24,3 +24,6 @@ export const NotificationsAccess = {
  * operators as they are (shadow mismatches redact them, beside the platform's own list).
  */
 export const NotificationsPersonalFields = ['email', 'push_subscription', 'endpoint', 'keys'] as const;
+
+/** The notifications module's contract as the kernel reads it: its name, method kinds, access and personal fields. */
+export const NotificationsContract = defineContract<NotificationsApi>({ name: 'notifications', methods: NotificationsMethods, access: NotificationsAccess, personal: NotificationsPersonalFields });

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { EDGE, FreeText, IdempotencyKey, Uuid, type AccessTable, type MethodTable } from '@shop/contract-kit';
+import { EDGE, defineContract, FreeText, IdempotencyKey, Uuid, type AccessTable, type MethodTable } from '@shop/contract-kit';
 import type { OrdersApi } from './api.ts';
 import { ORDER_LIMITS, OrderLineInput } from './dto.ts';
 
@@ -39,3 +39,6 @@ export const OrdersAccess = {
   shipOrder: { callers: [EDGE], args: [Uuid] },
   deliverOrder: { callers: [EDGE], args: [Uuid] },
 } as const satisfies AccessTable<OrdersApi>;
+
+/** The orders module's contract as the kernel reads it: its name, method kinds, access and personal fields. */
+export const OrdersContract = defineContract<OrdersApi>({ name: 'orders', methods: OrdersMethods, access: OrdersAccess });

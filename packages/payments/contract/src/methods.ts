@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { EDGE, IdempotencyKey, Uuid, type AccessTable, type MethodTable } from '@shop/contract-kit';
+import { EDGE, defineContract, IdempotencyKey, Uuid, type AccessTable, type MethodTable } from '@shop/contract-kit';
 import type { PaymentsApi } from './api.ts';
 import { PaymentMethod } from './dto.ts';
 
@@ -22,3 +22,6 @@ export const PaymentsAccess = {
   getPayment: { callers: [EDGE], args: [Uuid] },
   listPaymentsForOrder: { callers: [EDGE], args: [Uuid] },
 } as const satisfies AccessTable<PaymentsApi>;
+
+/** The payments module's contract as the kernel reads it: its name, method kinds, access and personal fields. */
+export const PaymentsContract = defineContract<PaymentsApi>({ name: 'payments', methods: PaymentsMethods, access: PaymentsAccess });
