@@ -31,7 +31,7 @@ import { ACCESS_TABLES, METHOD_TABLES, compose, type ModuleApis } from './compos
 import type { AppConfig } from './config.ts';
 import { resolveAuth, writeDevTokens, type DevTokens } from './credentials.ts';
 import { extractionRoutes } from './extraction/routes.ts';
-import { MODULES } from './modules.ts';
+import { MODULE_TAGS, MODULES } from './modules.ts';
 import { MODULE_NAMES, type Topology } from './topology-config.ts';
 import { topologyRoutes } from './topology-routes.ts';
 
@@ -156,6 +156,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
       logger,
       telemetry,
       accessLog: config.accessLog,
+      moduleTags: MODULE_TAGS,
       verifier: new TokenVerifier(auth),
       apiRoutes: publicApiRoutes({ moduleRoutes: composition.routes, modules, pool: database.pool, topology: config.topology, control }),
       ...(serviceSecret ? { internalRoutes: internalRoutes(exposed, new ServiceCredential(serviceSecret, 'verifier')) } : {}),

@@ -4,7 +4,7 @@ import { ordersModule } from '@shop/orders';
 import { paymentsModule } from '@shop/payments';
 import type { ApiOf } from '@shop/contract-kit';
 import type { ModuleDefinition } from '@shop/platform';
-import type { ModuleName } from './topology-config.ts';
+import { MODULE_NAMES, type ModuleName } from './topology-config.ts';
 
 /**
  * Every module of the system, declared once in its own package: the only list the composition
@@ -21,3 +21,6 @@ export const MODULES = {
 
 /** Every module's interface as this process sees it: local, remote, shadowed or switched. */
 export type ModuleApis = { [M in ModuleName]: ApiOf<(typeof MODULES)[M]['contract']> };
+
+/** Each module's OpenAPI tag: its name, and what its contract says it does. */
+export const MODULE_TAGS = MODULE_NAMES.map((name) => ({ name, description: MODULES[name].contract.description }));

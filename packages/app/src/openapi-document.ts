@@ -3,6 +3,7 @@ import { InProcessBus, Telemetry, TokenVerifier, buildHttpServer, createLogger, 
 import { VERSION, publicApiRoutes } from './app.ts';
 import { compose } from './composition.ts';
 import { loadConfig } from './config.ts';
+import { MODULE_TAGS } from './modules.ts';
 
 /**
  * The OpenAPI document `GET /openapi.json` serves, built without a database, a bus or a
@@ -30,6 +31,7 @@ export async function openApiDocument(host = 'localhost:8080'): Promise<Record<s
     logger,
     telemetry,
     verifier: new TokenVerifier({ kind: 'hs256', secret: 'openapi-document-only-no-token-is-ever-checked' }),
+    moduleTags: MODULE_TAGS,
     apiRoutes: publicApiRoutes({
       moduleRoutes: composition.routes,
       modules: composition.hosted,

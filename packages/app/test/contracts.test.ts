@@ -8,6 +8,7 @@ import { paymentsContractSuite } from '@shop/payments/contract-suite';
 import { PlatformErrors, RemoteModule, ServiceCredential, createLogger, handedTo, remoteApi } from '@shop/platform';
 import { createTestDatabase, type ContractTarget, type TestDatabase } from '@shop/platform/testing';
 import { ACCESS_TABLES, METHOD_TABLES, type ModuleApis } from '../src/composition.ts';
+import { MODULE_NAMES } from '../src/topology-config.ts';
 import { TEST_SECRET, startTestApp, type TestApp } from './harness.ts';
 import { startServer, type ServerProcess } from './process.ts';
 
@@ -60,13 +61,10 @@ beforeAll(async () => {
   };
   remoteTarget = {
     remote: true,
-    apis: {
-      // Each client as the composition root derives it: from the contract's method table.
-      orders: asAllowedCaller(remoteApi<ModuleApis['orders']>(at('orders'), METHOD_TABLES.orders), ACCESS_TABLES.orders),
-      inventory: asAllowedCaller(remoteApi<ModuleApis['inventory']>(at('inventory'), METHOD_TABLES.inventory), ACCESS_TABLES.inventory),
-      payments: asAllowedCaller(remoteApi<ModuleApis['payments']>(at('payments'), METHOD_TABLES.payments), ACCESS_TABLES.payments),
-      notifications: asAllowedCaller(remoteApi<ModuleApis['notifications']>(at('notifications'), METHOD_TABLES.notifications), ACCESS_TABLES.notifications),
-    },
+    // Each client as the composition root derives it: from the contract's method table.
+    apis: Object.fromEntries(
+      MODULE_NAMES.map((name) => [name, asAllowedCaller(remoteApi<object>(at(name), METHOD_TABLES[name]), ACCESS_TABLES[name] as AccessTable<object>)]),
+    ) as unknown as ModuleApis,
   };
 });
 

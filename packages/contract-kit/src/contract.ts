@@ -9,6 +9,8 @@ import type { AccessTable, MethodTable } from './methods.ts';
  */
 export interface ModuleContract<Api extends object = object> {
   readonly name: string;
+  /** What the module does, in a sentence (its OpenAPI tag's description). */
+  readonly description: string;
   readonly methods: MethodTable<Api>;
   readonly access: AccessTable<Api>;
   /** Answer fields redacted from shadow mismatches (e-mail addresses, push endpoints…). */
@@ -20,6 +22,7 @@ export type ApiOf<C> = C extends ModuleContract<infer Api> ? Api : never;
 
 export function defineContract<Api extends object>(contract: {
   name: string;
+  description: string;
   methods: MethodTable<Api>;
   access: AccessTable<Api>;
   personal?: readonly string[];

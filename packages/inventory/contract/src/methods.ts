@@ -33,4 +33,7 @@ export const InventoryAccess = {
 } as const satisfies AccessTable<InventoryApi>;
 
 /** The inventory module's contract as the kernel reads it: its name, method kinds, access and personal fields. */
-export const InventoryContract = defineContract<InventoryApi>({ name: 'inventory', methods: InventoryMethods, access: InventoryAccess });
+export const InventoryContract = defineContract<InventoryApi>({
+  name: 'inventory',
+  description: 'Catalog, stock and the reservations an order holds (module inventory).',
+  methods: InventoryMethods, access: InventoryAccess });

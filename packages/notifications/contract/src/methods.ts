@@ -26,4 +26,7 @@ export const NotificationsAccess = {
 export const NotificationsPersonalFields = ['email', 'push_subscription', 'endpoint', 'keys'] as const;
 
 /** The notifications module's contract as the kernel reads it: its name, method kinds, access and personal fields. */
-export const NotificationsContract = defineContract<NotificationsApi>({ name: 'notifications', methods: NotificationsMethods, access: NotificationsAccess, personal: NotificationsPersonalFields });
+export const NotificationsContract = defineContract<NotificationsApi>({
+  name: 'notifications',
+  description: "A customer's contact settings and the notifications sent about its orders (module notifications).",
+  methods: NotificationsMethods, access: NotificationsAccess, personal: NotificationsPersonalFields });

@@ -41,4 +41,7 @@ export const OrdersAccess = {
 } as const satisfies AccessTable<OrdersApi>;
 
 /** The orders module's contract as the kernel reads it: its name, method kinds, access and personal fields. */
-export const OrdersContract = defineContract<OrdersApi>({ name: 'orders', methods: OrdersMethods, access: OrdersAccess });
+export const OrdersContract = defineContract<OrdersApi>({
+  name: 'orders',
+  description: 'Orders and their lifecycle: pending → confirmed → shipped → delivered, or cancelled (module orders).',
+  methods: OrdersMethods, access: OrdersAccess });

@@ -24,4 +24,7 @@ export const PaymentsAccess = {
 } as const satisfies AccessTable<PaymentsApi>;
 
 /** The payments module's contract as the kernel reads it: its name, method kinds, access and personal fields. */
-export const PaymentsContract = defineContract<PaymentsApi>({ name: 'payments', methods: PaymentsMethods, access: PaymentsAccess });
+export const PaymentsContract = defineContract<PaymentsApi>({
+  name: 'payments',
+  description: 'Charging an order and the payment attempts kept for it; refunds follow a cancellation (module payments).',
+  methods: PaymentsMethods, access: PaymentsAccess });

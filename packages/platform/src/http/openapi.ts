@@ -49,11 +49,8 @@ export interface ApiTag {
   readonly description: string;
 }
 
-export const API_TAGS: readonly ApiTag[] = [
-  { name: 'orders', description: 'Orders and their lifecycle: pending → confirmed → shipped → delivered, or cancelled (module orders).' },
-  { name: 'inventory', description: 'Catalog, stock and the reservations an order holds (module inventory).' },
-  { name: 'payments', description: 'Charging an order and the payment attempts kept for it; refunds follow a cancellation (module payments).' },
-  { name: 'notifications', description: "A customer's contact settings and the notifications sent about its orders (module notifications)." },
+/** The platform's own tags; each module's (its name, its contract's description) come before them. */
+const PLATFORM_TAGS: readonly ApiTag[] = [
   { name: 'admin', description: 'Operators only (a token with the admin role): stuck events, the deployment topology and rollouts, the extraction report.' },
   { name: 'platform', description: 'Probes every process answers, without authentication.' },
 ];
@@ -66,7 +63,7 @@ const JSON_SCHEMA_KEYS = ['body', 'querystring', 'params', 'headers'] as const;
  * the standard error responses, the idempotency and paging headers, and `$ref`s to the named
  * schemas (every schema with an `$id`, e.g. the contracts' DTOs) in `components.schemas`.
  */
-export function swaggerOptions(version: string): FastifyDynamicSwaggerOptions {
+export function swaggerOptions(version: string, moduleTags: readonly ApiTag[]): FastifyDynamicSwaggerOptions {
   const named = new Map<string, object>([['Problem', ProblemSchema]]);
   return {
     openapi: {
@@ -88,7 +85,7 @@ export function swaggerOptions(version: string): FastifyDynamicSwaggerOptions {
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [],
-      tags: API_TAGS.map((tag) => ({ ...tag })),
+      tags: [...moduleTags, ...PLATFORM_TAGS].map((tag) => ({ ...tag })),
     },
     transform: ({ schema, url }) => ({ schema: documentRoute(url, schema, named) as never, url }),
     transformObject: (documentObject) => {

@@ -13,7 +13,7 @@ import { installRequestContext } from '../telemetry/trace-context.ts';
 import { requestTracingPlugin } from '../telemetry/tracing.ts';
 import type { Telemetry } from '../telemetry/metrics.ts';
 import type { TokenVerifier } from './auth.ts';
-import { servedDocument, swaggerOptions } from './openapi.ts';
+import { servedDocument, swaggerOptions, type ApiTag } from './openapi.ts';
 import { installProblemHandling, problemOf, sendProblem } from './problem.ts';
 import { installValidation } from './validation.ts';
 
@@ -40,6 +40,8 @@ export interface HttpServerOptions {
    */
   readonly draining?: () => boolean;
   readonly version: string;
+  /** The OpenAPI document's tag of each module: its name and what it does. */
+  readonly moduleTags?: readonly ApiTag[];
   /**
    * The operations routes (`/metrics`, `/docs`, `/openapi.json`) are served only by the admin
    * listener (`listenAdmin`), and answer 404 here; unset, they are served with the rest.
@@ -106,7 +108,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   installBodyDiscard(app); // after the draining hook: it sees the Connection: close that one sets
   if (options.separateAdmin) installAdminSplit(app);
 
-  await app.register(swagger, swaggerOptions(options.version));
+  await app.register(swagger, swaggerOptions(options.version, options.moduleTags ?? []));
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     transformSpecification: (document, request) => servedDocument(document, app, request, adminRequests.has(request.raw)),
