@@ -120,7 +120,9 @@ export class OrdersService implements OrdersApi {
       tx.publish(OrderCancelled, { ...base, reason: order.cancel_reason ?? 'requested', previous_status: row.status, items: order.items, total_cents: order.total_cents });
     }
     if (action === 'ship') tx.publish(OrderShipped, { ...base, items: order.items, total_cents: order.total_cents });
-    if (action === 'deliver') tx.publish(OrderDelivered, base);
+    if (action === 'deliver') {
+      tx.publish(OrderDelivered, { ...base, items: order.items.map(({ product_id, quantity }) => ({ product_id, quantity })) });
+    }
     return order;
   }
 }
