@@ -1,6 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { PageResult } from '@shop/contract-kit';
-import { fetchPage, typedDb } from '@shop/platform';
+import { closedEntities, fetchPage, typedDb } from '@shop/platform';
 import type { Product, Reservation } from '@shop/inventory-contract';
 import type { Line, StockLevel } from './domain.ts';
 
@@ -30,7 +30,6 @@ interface ReservationRow {
 interface InventoryTables {
   'inventory.products': ProductRow;
   'inventory.reservations': ReservationRow;
-  'inventory.closed_orders': { order_id: string; closed_at: Generated<Date> };
 }
 
 const asDb = typedDb<InventoryTables>;
@@ -144,15 +143,11 @@ export async function closeReservations(tx: Transaction<any>, orderId: string, s
     .execute();
 }
 
-export async function markOrderClosed(tx: Transaction<any>, orderId: string): Promise<void> {
-  await asDb(tx).insertInto('inventory.closed_orders').values({ order_id: orderId }).onConflict((c) => c.doNothing()).execute();
-}
-
-/** Which of these orders were closed (cancelled) here, lower-cased. */
-export async function closedAmong(tx: Transaction<any>, orderIds: readonly string[]): Promise<Set<string>> {
-  const rows = await asDb(tx).selectFrom('inventory.closed_orders').select('order_id').where('order_id', 'in', [...orderIds]).execute();
-  return new Set(rows.map((row) => row.order_id.toLowerCase()));
-}
+/**
+ * Orders released before they were reserved (their OrderCancelled overtook a retried
+ * OrderCreated): `closedAmong` gives them, lower-cased, so a late reservation does not happen.
+ */
+export const { markClosed: markOrderClosed, closedAmong } = closedEntities({ table: 'inventory.closed_orders', id: 'order_id' });
 
 export async function listReservations(db: Kysely<any>, orderId: string): Promise<Reservation[]> {
   const rows = await asDb(db)

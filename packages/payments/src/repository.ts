@@ -1,6 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Payment, PaymentStatus } from '@shop/payments-contract';
-import { typedDb } from '@shop/platform';
+import { closedEntities, typedDb } from '@shop/platform';
 
 /** SQL on the payments schema only. */
 interface PaymentRow {
@@ -20,14 +20,8 @@ interface PaymentRow {
   updated_at: Generated<Date>;
 }
 
-interface ClosedOrderRow {
-  order_id: string;
-  closed_at: Generated<Date>;
-}
-
 interface PaymentsTables {
   'payments.payments': PaymentRow;
-  'payments.closed_orders': ClosedOrderRow;
 }
 
 const asDb = typedDb<PaymentsTables>;
@@ -71,13 +65,8 @@ export async function listForOrder(db: Kysely<any>, orderId: string): Promise<St
   return asDb(db).selectFrom('payments.payments').selectAll().where('order_id', '=', orderId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
 }
 
-export async function markOrderClosed(tx: Transaction<any>, orderId: string): Promise<void> {
-  await asDb(tx).insertInto('payments.closed_orders').values({ order_id: orderId }).onConflict((c) => c.doNothing()).execute();
-}
-
-export async function isOrderClosed(db: Kysely<any> | Transaction<any>, orderId: string): Promise<boolean> {
-  return (await asDb(db).selectFrom('payments.closed_orders').select('order_id').where('order_id', '=', orderId).executeTakeFirst()) !== undefined;
-}
+/** Orders whose cancellation payments has handled: a capture settling later is refunded. */
+export const { markClosed: markOrderClosed, isClosed: isOrderClosed } = closedEntities({ table: 'payments.closed_orders', id: 'order_id' });
 
 /** pending → captured|failed; undefined when it was no longer pending (someone settled it first). */
 export async function settle(
