@@ -1,6 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { PageResult } from '@shop/contract-kit';
-import { fetchPage, typedDb } from '@shop/platform';
+import { fetchPage, findIdempotent, idempotentCreate, typedDb, type IdempotentCreated, type IdempotentTable } from '@shop/platform';
 import type { Order, OrderStatus } from '@shop/orders-contract';
 import type { PricedLine } from './domain.ts';
 
@@ -55,34 +55,34 @@ export interface NewOrder {
   lines: readonly PricedLine[];
 }
 
+const ORDER_KEY: IdempotentTable<OrdersTables, 'orders.orders', 'customer_id' | 'idempotency_key'> = {
+  table: 'orders.orders',
+  key: ['customer_id', 'idempotency_key'],
+  what: 'order',
+};
+
 /**
- * Inserts the order and its items in one statement (one round trip); undefined when another
- * request took the same key first (then no item is written either).
+ * Creates the order once per (customer, key), and its items only when this call created it; a
+ * retry of the same request gets the stored order back (its items are read by the caller).
  */
-export async function insertOrder(tx: Transaction<any>, order: NewOrder): Promise<StoredOrder | undefined> {
-  const { rows } = await sql<StoredOrder>`
-    WITH o AS (
-      INSERT INTO orders.orders (id, customer_id, total_cents, idempotency_key, request_hash, status, cancel_reason)
-      VALUES (${order.id}, ${order.customer_id}, ${order.total_cents}, ${order.idempotency_key}, ${order.request_hash}, 'pending', NULL)
-      ON CONFLICT ON CONSTRAINT one_order_per_key DO NOTHING
-      RETURNING *
-    ), items AS (
-      INSERT INTO orders.order_items (order_id, line, product_id, quantity, unit_price_cents)
-      SELECT o.id, l.line - 1, l.product_id, l.quantity, l.unit_price_cents
-      FROM o, unnest(${order.lines.map((line) => line.product_id)}::uuid[], ${order.lines.map((line) => line.quantity)}::int[], ${order.lines.map((line) => line.unit_price_cents)}::int[])
-        WITH ORDINALITY AS l(product_id, quantity, unit_price_cents, line)
-    )
-    SELECT * FROM o`.execute(tx);
-  return rows[0];
+export async function createOrder(tx: Transaction<any>, order: NewOrder): Promise<IdempotentCreated<StoredOrder>> {
+  const { lines, ...values } = order;
+  const result = await idempotentCreate(tx, ORDER_KEY, { ...values, status: 'pending', cancel_reason: null });
+  if (result.created) await insertItems(tx, order.id, lines);
+  return result;
 }
 
-export async function findByKey(db: Kysely<any>, customerId: string, key: string): Promise<StoredOrder | undefined> {
-  return asDb(db)
-    .selectFrom('orders.orders')
-    .selectAll()
-    .where('customer_id', '=', customerId)
-    .where('idempotency_key', '=', key)
-    .executeTakeFirst();
+async function insertItems(tx: Transaction<any>, orderId: string, lines: readonly PricedLine[]): Promise<void> {
+  if (lines.length === 0) return;
+  await asDb(tx)
+    .insertInto('orders.order_items')
+    .values(lines.map((line, index) => ({ order_id: orderId, line: index, product_id: line.product_id, quantity: line.quantity, unit_price_cents: line.unit_price_cents })))
+    .execute();
+}
+
+/** The order stored under this (customer, key), if any; refused (422) when stored for another request. */
+export async function findByKey(db: Kysely<any>, request: { customer_id: string; idempotency_key: string; request_hash: string }): Promise<StoredOrder | undefined> {
+  return findIdempotent(db, ORDER_KEY, request);
 }
 
 export async function findOrder(db: Kysely<any> | Transaction<any>, id: string, lock = false): Promise<StoredOrder | undefined> {

@@ -13,7 +13,7 @@ import {
   type Order,
   type OrdersApi,
 } from '@shop/orders-contract';
-import { assertSameRequest, fingerprint, type ModuleDatabase, type Tx, type UnitOfWork } from '@shop/platform';
+import { fingerprint, type ModuleDatabase, type Tx, type UnitOfWork } from '@shop/platform';
 import { assertDistinctProducts, priceLines, targetOf, totalOf, transition, type Action } from './domain.ts';
 import * as repo from './repository.ts';
 
@@ -33,25 +33,23 @@ export class OrdersService implements OrdersApi {
     assertDistinctProducts(command.items);
     const customerId = command.customer_id.toLowerCase();
     const hash = fingerprint({ customer_id: customerId, items: command.items.map((i) => ({ ...i, product_id: i.product_id.toLowerCase() })) });
-    const earlier = await repo.findByKey(this.#db.kysely, customerId, command.idempotency_key);
-    if (earlier) return this.#replay(earlier, hash);
+    const request = { customer_id: customerId, idempotency_key: command.idempotency_key, request_hash: hash };
+    const earlier = await repo.findByKey(this.#db.kysely, request);
+    if (earlier) return this.#replay(earlier);
 
     // Prices come from the catalog, through inventory's interface: never from the client.
     const products = await this.#inventory.getProducts(command.items.map((item) => item.product_id));
     const lines = priceLines(command.items, new Map(products.map((product) => [product.id.toLowerCase(), product.price_cents])));
     const id = randomUUID();
     const total = totalOf(lines);
-    const created = await this.#uow.run(async (tx) => {
-      const row = await repo.insertOrder(tx.db, { id, customer_id: customerId, total_cents: total, idempotency_key: command.idempotency_key, request_hash: hash, lines });
-      if (!row) return undefined;
-      tx.publish(OrderCreated, { order_id: id, customer_id: customerId, items: lines, total_cents: total });
-      return repo.toOrder(row, lines.map((line, index) => ({ order_id: id, line: index, ...line })));
+    const { created, row } = await this.#uow.run(async (tx) => {
+      const result = await repo.createOrder(tx.db, { ...request, id, total_cents: total, lines });
+      if (result.created) tx.publish(OrderCreated, { order_id: id, customer_id: customerId, items: lines, total_cents: total });
+      return result;
     });
-    if (created) return { order: created, created: true };
+    if (created) return { order: repo.toOrder(row, lines), created: true };
     // A racing request with the same key committed first: answer with its order.
-    const winner = await repo.findByKey(this.#db.kysely, customerId, command.idempotency_key);
-    if (!winner) throw new Error('idempotency conflict without a stored order');
-    return this.#replay(winner, hash);
+    return this.#replay(row);
   }
 
   async getOrder(id: string): Promise<Order> {
@@ -94,8 +92,8 @@ export class OrdersService implements OrdersApi {
     return this.#apply(tx, row, 'confirm');
   }
 
-  async #replay(earlier: repo.StoredOrder, hash: string): Promise<CreateOrderResult> {
-    assertSameRequest(earlier, hash, 'order');
+  /** The order a request with the same key stored (its fingerprint already checked). */
+  async #replay(earlier: repo.StoredOrder): Promise<CreateOrderResult> {
     return { order: await repo.withItems(this.#db.kysely, earlier), created: false };
   }
 
