@@ -1,6 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Payment, PaymentStatus } from '@shop/payments-contract';
-import { closedEntities, typedDb } from '@shop/platform';
+import { closedEntities, findIdempotent, idempotentCreate, typedDb, type IdempotentCreated, type IdempotentTable } from '@shop/platform';
 
 /** SQL on the payments schema only. */
 interface PaymentRow {
@@ -40,21 +40,24 @@ export function toPayment(row: StoredPayment): Payment {
   };
 }
 
+const PAYMENT_KEY: IdempotentTable<PaymentsTables, 'payments.payments', 'customer_id' | 'idempotency_key'> = {
+  table: 'payments.payments',
+  key: ['customer_id', 'idempotency_key'],
+  what: 'payment',
+};
+
 /**
- * Inserts a `pending` payment; undefined when a unique rule refused it: the same key was used
- * first (read the winner), or the order already has a payment in flight or captured.
+ * Creates a `pending` payment once per (customer, key): a retry of the same request gets the
+ * stored one (`created: false`). Another rule (the order already has a payment in flight or
+ * captured) throws its unique violation.
  */
-export async function insertPending(tx: Transaction<any>, payment: NewPayment): Promise<StoredPayment | undefined> {
-  return asDb(tx)
-    .insertInto('payments.payments')
-    .values({ ...payment, status: 'pending', failure_reason: null, provider_ref: null, refund_requested_at: null, refund_ref: null })
-    .onConflict((conflict) => conflict.doNothing())
-    .returningAll()
-    .executeTakeFirst();
+export async function createPending(tx: Transaction<any>, payment: NewPayment): Promise<IdempotentCreated<StoredPayment>> {
+  return idempotentCreate(tx, PAYMENT_KEY, { ...payment, status: 'pending', failure_reason: null, provider_ref: null, refund_requested_at: null, refund_ref: null });
 }
 
-export async function findByKey(db: Kysely<any>, customerId: string, key: string): Promise<StoredPayment | undefined> {
-  return asDb(db).selectFrom('payments.payments').selectAll().where('customer_id', '=', customerId).where('idempotency_key', '=', key).executeTakeFirst();
+/** The payment stored under this (customer, key), if any; refused (422) when stored for another request. */
+export async function findByKey(db: Kysely<any>, request: Pick<NewPayment, 'customer_id' | 'idempotency_key' | 'request_hash'>): Promise<StoredPayment | undefined> {
+  return findIdempotent(db, PAYMENT_KEY, request);
 }
 
 export async function findPayment(db: Kysely<any> | Transaction<any>, id: string): Promise<StoredPayment | undefined> {

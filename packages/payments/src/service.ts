@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ModuleError } from '@shop/contract-kit';
 import type { OrdersApi } from '@shop/orders-contract';
 import { PaymentsErrors, type Payment, type PaymentsApi, type ProcessPaymentCommand, type ProcessPaymentResult } from '@shop/payments-contract';
-import { assertSameRequest, type ModuleDatabase, type UnitOfWork } from '@shop/platform';
+import { type ModuleDatabase, type UnitOfWork } from '@shop/platform';
 import { assertPayable, notPayable, outcomeOf, providerUnavailable, requestHashOf } from './domain.ts';
 import { ProviderUnavailable } from './provider.ts';
 import * as repo from './repository.ts';
@@ -31,31 +31,30 @@ export class PaymentsService implements PaymentsApi {
     const order = await this.#orders.getOrder(command.order_id);
     const orderId = order.id.toLowerCase();
     const customerId = order.customer_id.toLowerCase();
-    const hash = requestHashOf(command);
-    const earlier = await repo.findByKey(this.#db.kysely, customerId, command.idempotency_key);
-    if (earlier) return this.#replay(earlier, hash);
+    const request = { customer_id: customerId, idempotency_key: command.idempotency_key, request_hash: requestHashOf(command) };
+    const earlier = await repo.findByKey(this.#db.kysely, request);
+    if (earlier) return this.#replay(earlier);
 
     assertPayable(order);
-    const inserted = await this.#uow.run(async (tx) => {
-      // Its cancellation already reached us (orders' answer was a moment old): take no money.
-      // Locked, so a cancellation being handled right now is either seen here or sees this payment.
-      await tx.lock('order', [orderId]);
-      if (await repo.isOrderClosed(tx.db, orderId)) throw notPayable(`order ${orderId} is cancelled`, { current_status: 'cancelled' });
-      return repo.insertPending(tx.db, {
-        id: randomUUID(),
-        order_id: orderId,
-        customer_id: customerId,
-        amount_cents: order.total_cents,
-        payment_method: command.payment_method,
-        idempotency_key: command.idempotency_key,
-        request_hash: hash,
+    const outcome = await this.#uow
+      .run(async (tx) => {
+        // Its cancellation already reached us (orders' answer was a moment old): take no money.
+        // Locked, so a cancellation being handled right now is either seen here or sees this payment.
+        await tx.lock('order', [orderId]);
+        if (await repo.isOrderClosed(tx.db, orderId)) throw notPayable(`order ${orderId} is cancelled`, { current_status: 'cancelled' });
+        return repo.createPending(tx.db, { id: randomUUID(), order_id: orderId, amount_cents: order.total_cents, payment_method: command.payment_method, ...request });
+      })
+      .catch((error: unknown) => {
+        // The order's other unique rule (one payment in flight or captured) refused it; a racing
+        // request with the same key can meet that rule before the key's, so read the key below.
+        if ((error as { code?: string }).code === '23505') return undefined;
+        throw error;
       });
-    });
-    if (inserted) return outcomeOf(repo.toPayment(await this.#drive(inserted)), true);
+    if (outcome?.created) return outcomeOf(repo.toPayment(await this.#drive(outcome.row)), true);
 
     // A racing request with the same key committed first: answer with its payment.
-    const winner = await repo.findByKey(this.#db.kysely, customerId, command.idempotency_key);
-    if (winner) return this.#replay(winner, hash);
+    const winner = outcome?.row ?? (await repo.findByKey(this.#db.kysely, request));
+    if (winner) return this.#replay(winner);
     throw notPayable(`order ${orderId} already has a payment captured or in progress`);
   }
 
@@ -69,9 +68,8 @@ export class PaymentsService implements PaymentsApi {
     return (await repo.listForOrder(this.#db.kysely, orderId.toLowerCase())).map(repo.toPayment);
   }
 
-  /** The same key again: the same payment; if still pending (an outage, a crash), settle it first. */
-  async #replay(earlier: repo.StoredPayment, hash: string): Promise<ProcessPaymentResult> {
-    assertSameRequest(earlier, hash, 'payment');
+  /** The same key again (its fingerprint checked): the same payment; if still pending (an outage, a crash), settle it first. */
+  async #replay(earlier: repo.StoredPayment): Promise<ProcessPaymentResult> {
     const current = earlier.status === 'pending' ? await this.#drive(earlier) : earlier;
     return outcomeOf(repo.toPayment(current), false);
   }
