@@ -1,6 +1,6 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { PageResult } from '@shop/contract-kit';
-import { closedEntities, fetchPage, typedDb } from '@shop/platform';
+import { closedEntities, fetchPage, findIdempotent, idempotentCreate, typedDb, type IdempotentCreated, type IdempotentTable } from '@shop/platform';
 import type { Product, Reservation } from '@shop/inventory-contract';
 import type { Line, StockLevel } from './domain.ts';
 
@@ -61,18 +61,16 @@ function toReservation(row: Selectable<ReservationRow>): Reservation {
 
 export type NewProduct = Omit<Selectable<ProductRow>, 'reserved_quantity' | 'created_at'>;
 
-/** Inserts a product; undefined when its idempotency key is taken (the caller then reads it). */
-export async function insertProduct(db: Kysely<any>, product: NewProduct): Promise<Selectable<ProductRow> | undefined> {
-  return asDb(db)
-    .insertInto('inventory.products')
-    .values(product)
-    .onConflict((conflict) => conflict.column('idempotency_key').doNothing())
-    .returning(PRODUCT_COLUMNS)
-    .executeTakeFirst();
+const PRODUCT_KEY: IdempotentTable<InventoryTables, 'inventory.products', 'idempotency_key'> = { table: 'inventory.products', key: ['idempotency_key'], what: 'product' };
+
+/** Creates a product once per idempotency key (always, without one); the SKU's unique rule still throws (23505). */
+export async function createProduct(db: Kysely<any>, product: NewProduct): Promise<IdempotentCreated<Selectable<ProductRow>>> {
+  return idempotentCreate(db, PRODUCT_KEY, product);
 }
 
-export async function findByIdempotencyKey(db: Kysely<any>, key: string): Promise<Selectable<ProductRow> | undefined> {
-  return asDb(db).selectFrom('inventory.products').select(PRODUCT_COLUMNS).where('idempotency_key', '=', key).executeTakeFirst();
+/** The product stored under this key, if any; refused (422) when stored for another request. */
+export async function findByIdempotencyKey(db: Kysely<any>, request: Pick<NewProduct, 'idempotency_key' | 'request_hash'>): Promise<Selectable<ProductRow> | undefined> {
+  return findIdempotent(db, PRODUCT_KEY, request);
 }
 
 export async function findProduct(db: Kysely<any>, id: string): Promise<Selectable<ProductRow> | undefined> {

@@ -10,7 +10,7 @@ import {
   type Product,
   type Reservation,
 } from '@shop/inventory-contract';
-import { assertSameRequest, fingerprint, invalidInput } from '@shop/platform';
+import { fingerprint, invalidInput } from '@shop/platform';
 import { MAX_STOCK, stockAfter } from './domain.ts';
 import * as repo from './repository.ts';
 
@@ -24,22 +24,18 @@ export class InventoryService implements InventoryApi {
 
   async createProduct(input: CreateProductInput, options: { idempotency_key?: string } = {}): Promise<CreateProductResult> {
     const key = options.idempotency_key ?? null;
-    const hash = key ? fingerprint(input) : null;
+    const request = { idempotency_key: key, request_hash: key ? fingerprint(input) : null };
     try {
-      const row = await repo.insertProduct(this.#db, { id: randomUUID(), ...input, idempotency_key: key, request_hash: hash });
-      if (row) return { product: repo.toProduct(row), created: true };
+      const { created, row } = await repo.createProduct(this.#db, { id: randomUUID(), ...input, ...request });
+      return { product: repo.toProduct(row), created };
     } catch (error) {
       if ((error as { code?: string }).code !== '23505') throw error;
       // A racing retry with the same key can lose on the SKU's unique index before the key's
       // (the insert arbitrates only the key): that is a replay, not a conflict.
-      const raced = key ? await repo.findByIdempotencyKey(this.#db, key) : undefined;
+      const raced = key ? await repo.findByIdempotencyKey(this.#db, request) : undefined;
       if (!raced) throw new ModuleError(InventoryErrors.skuConflict, `a product with sku "${input.sku}" already exists`);
+      return { product: repo.toProduct(raced), created: false };
     }
-    // The key was taken by an earlier (or racing, now committed) request.
-    const earlier = await repo.findByIdempotencyKey(this.#db, key!);
-    if (!earlier) throw new Error('idempotency key conflict without a row');
-    assertSameRequest(earlier, hash, 'product');
-    return { product: repo.toProduct(earlier), created: false };
   }
 
   async getProduct(id: string): Promise<Product> {
