@@ -5,8 +5,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { freePort, signToken } from '@shop/platform';
 import { createTestDatabase, deleteNatsStream, startNatsForTests, type TestDatabase } from '@shop/platform/testing';
-import { loadConfig } from '../src/config.ts';
+import { MODULE_NAMES, loadConfig } from '../src/config.ts';
 import { REPO_ROOT, childEnv, startServer, type ServerEnv, type ServerProcess } from './process.ts';
+
+/** The split overlay: one process per module. */
+const SPLIT_PROCESSES = MODULE_NAMES.map((name) => `shop-${name}`).sort();
 
 /**
  * The Kubernetes manifests (deploy/), checked without a cluster:
@@ -186,7 +189,7 @@ describe.skipIf(!kubectl)(kubectl ? 'Kubernetes manifests (deploy/)' : 'Kubernet
     const objects = rendered.get(overlay)!;
     const deployments = byKind(objects, 'Deployment');
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual(
-      { monolith: ['shop-main'], split: ['shop-inventory', 'shop-notifications', 'shop-orders', 'shop-payments'], 'payments-out': ['shop-main', 'shop-payments'] }[overlay],
+      { monolith: ['shop-main'], split: SPLIT_PROCESSES, 'payments-out': ['shop-main', 'shop-payments'] }[overlay],
     );
     for (const deployment of deployments) {
       const name = deployment.metadata.name;
@@ -211,7 +214,7 @@ describe.skipIf(!kubectl)(kubectl ? 'Kubernetes manifests (deploy/)' : 'Kubernet
       expect(graceMs).toBeGreaterThanOrEqual(preStopMs + Number(env.SHUTDOWN_DRAIN_MS) + Number(env.SHUTDOWN_TIMEOUT_MS) + 5_000);
     }
     if (overlay === 'split') {
-      for (const module of ['orders', 'inventory', 'payments', 'notifications']) {
+      for (const module of MODULE_NAMES) {
         expect(containerEnv(objects, container(named(objects, 'Deployment', `shop-${module}`))).MODULES).toBe(module);
         expect(deploymentBehind(objects, `shop-${module}`).metadata.name).toBe(`shop-${module}`);
       }
@@ -219,7 +222,7 @@ describe.skipIf(!kubectl)(kubectl ? 'Kubernetes manifests (deploy/)' : 'Kubernet
     if (overlay === 'payments-out') {
       // Step one of moving payments out: main still hosts it and knows its copy; the copy hosts payments only.
       const main = containerEnv(objects, container(named(objects, 'Deployment', 'shop-main')));
-      expect(main).toMatchObject({ MODULES: 'orders,inventory,payments,notifications', PAYMENTS_URL: 'http://shop-payments:8080' });
+      expect(main).toMatchObject({ MODULES: MODULE_NAMES.join(','), PAYMENTS_URL: 'http://shop-payments:8080' });
       const copy = containerEnv(objects, container(named(objects, 'Deployment', 'shop-payments')));
       expect(copy).toMatchObject({ MODULES: 'payments', ORDERS_URL: 'http://shop-main:8080' });
       expect(copy.PAYMENTS_URL).toBeUndefined();
@@ -323,9 +326,9 @@ describe.skipIf(!kubectl)(kubectl ? 'Kubernetes manifests (deploy/)' : 'Kubernet
       expect(preStopMs + tookMs).toBeLessThan(deployment.spec.template.spec.terminationGracePeriodSeconds * 1000);
     }, 90_000);
 
-    it('split: the four processes start together on an empty database (each migrating what it hosts), each pointing at the others, and each /ready is 200', async () => {
+    it('split: one process per module, started together on an empty database (each migrating what it hosts), each pointing at the others, and each /ready is 200', async () => {
       const processes = await deploy('split', false);
-      expect([...processes.keys()].sort()).toEqual(['shop-inventory', 'shop-notifications', 'shop-orders', 'shop-payments']);
+      expect([...processes.keys()].sort()).toEqual(SPLIT_PROCESSES);
       for (const [name, server] of processes) {
         expect((await fetch(`${server.url}/ready`)).status, name).toBe(200);
       }
