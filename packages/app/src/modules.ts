@@ -2,6 +2,7 @@ import { inventoryModule } from '@shop/inventory';
 import { notificationsModule } from '@shop/notifications';
 import { ordersModule } from '@shop/orders';
 import { paymentsModule } from '@shop/payments';
+import { reviewsModule } from '@shop/reviews';
 import type { ApiOf } from '@shop/contract-kit';
 import type { ModuleDefinition } from '@shop/platform';
 import { MODULE_NAMES, type ModuleName } from './topology-config.ts';
@@ -17,6 +18,7 @@ export const MODULES = {
   inventory: inventoryModule,
   payments: paymentsModule,
   notifications: notificationsModule,
+  reviews: reviewsModule,
 } as const satisfies { readonly [M in ModuleName]: ModuleDefinition };
 
 /** Every module's interface as this process sees it: local, remote, shadowed or switched. */

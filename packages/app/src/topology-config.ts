@@ -1,6 +1,6 @@
 import { ConfigError, EnvReader } from '@shop/platform/bootstrap';
 
-export const MODULE_NAMES = ['orders', 'inventory', 'payments', 'notifications'] as const;
+export const MODULE_NAMES = ['orders', 'inventory', 'payments', 'notifications', 'reviews'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 /** Where one module lives, from this process's point of view. */

@@ -5,6 +5,7 @@ import { notificationsContractSuite } from '@shop/notifications/contract-suite';
 import { checkOrderNotFound, ordersContractSuite } from '@shop/orders/contract-suite';
 import type { OrdersApi } from '@shop/orders-contract';
 import { paymentsContractSuite } from '@shop/payments/contract-suite';
+import { reviewsContractSuite } from '@shop/reviews/contract-suite';
 import { PlatformErrors, RemoteModule, ServiceCredential, createLogger, handedTo, remoteApi } from '@shop/platform';
 import { createTestDatabase, type ContractTarget, type TestDatabase } from '@shop/platform/testing';
 import { ACCESS_TABLES, METHOD_TABLES, type ModuleApis } from '../src/composition.ts';
@@ -102,6 +103,7 @@ for (const [name, target] of Object.entries(targets)) {
   ordersContractSuite(name, target);
   paymentsContractSuite(name, target);
   notificationsContractSuite(name, target);
+  reviewsContractSuite(name, target);
 }
 
 describe('the contract suite catches a client that changes behaviour', () => {
