@@ -1,12 +1,37 @@
-import type { Subscription, UnitOfWork } from '@shop/platform';
+import { OrderDelivered, OrderDeliveredV1 } from '@shop/orders-contract';
+import { inboxSubscription, type Logger, type Subscription, type UnitOfWork } from '@shop/platform';
+import { purchasedProducts } from './domain.ts';
+import * as repo from './repository.ts';
 
 export const CONSUMER = 'reviews';
 
 /**
- * The events reviews consumes: none yet. To react to another module's event, depend on its
- * contract (package.json) and return an `inboxSubscription(uow, { consumer: CONSUMER, events,
- * effect })`: the kernel delivers each event once, in process or over NATS, metered and traced.
+ * Who bought what, from orders' events: a delivered order's items become the customer's verified
+ * purchases. `OrderDelivered` version 2 carries the items; a version 1 event (an outbox row or a
+ * stream written before orders was upgraded) names no items, so it records nothing rather than
+ * guessing, and says so.
  */
-export function reviewsSubscriptions(_uow: UnitOfWork): Subscription[] {
-  return [];
+export function reviewsSubscriptions(uow: UnitOfWork, logger: Logger): Subscription[] {
+  return [
+    inboxSubscription(uow, {
+      consumer: CONSUMER,
+      events: [OrderDelivered.type],
+      effect: async (tx, fresh) => {
+        for (const event of fresh) {
+          if (!OrderDelivered.canRead(event)) {
+            const { order_id } = OrderDeliveredV1.payloadOf(event);
+            logger.warn({ order_id, event_id: event.id, version: event.version }, 'OrderDelivered without items (version 1): no purchase recorded for this order');
+            continue;
+          }
+          const delivered = OrderDelivered.payloadOf(event);
+          await repo.recordPurchases(tx.db, {
+            customer_id: delivered.customer_id.toLowerCase(),
+            order_id: delivered.order_id,
+            delivered_at: new Date(event.occurred_at),
+            product_ids: purchasedProducts(delivered.items),
+          });
+        }
+      },
+    }),
+  ];
 }

@@ -1,51 +1,78 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { PageQuery } from '@shop/contract-kit';
-import { CreateReviewInput, ReviewsErrors, Review, type ReviewsApi } from '@shop/reviews-contract';
+import { PostReviewInput, Review, ReviewsErrors, type ReviewsApi } from '@shop/reviews-contract';
 import { idempotencyKeyOf, principalOf, sendPage } from '@shop/platform';
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const tags = ['reviews'];
 const security = [{ bearerAuth: [] }];
 
-/** The reviews routes (mounted under /api). */
+/** The reviews routes (mounted under /api): a product's reviews, and a review's removal. */
 export function reviewsRoutes(api: ReviewsApi): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
-      '/reviews',
+      '/products/:id/reviews',
       {
         schema: {
           tags,
           security,
-          operationId: 'createReview',
-          summary: 'Create a review. Accepts an Idempotency-Key header.',
-          body: CreateReviewInput,
+          operationId: 'postReview',
+          summary: "Review a product the caller received (a delivered order held it); one review per customer and product. Accepts an Idempotency-Key header.",
+          params: IdParams,
+          body: PostReviewInput,
           response: { 200: Review, 201: Review },
           idempotencyKey: 'header',
-          errors: [ReviewsErrors.idempotencyKeyReused],
+          errors: [ReviewsErrors.productNotFound, ReviewsErrors.notAVerifiedPurchase, ReviewsErrors.reviewExists, ReviewsErrors.idempotencyKeyReused],
         },
       },
       async (request, reply) => {
         const principal = principalOf(request);
         const key = idempotencyKeyOf(request, undefined);
-        const result = await api.createReview({ ...request.body, created_by: principal.sub }, key ? { idempotency_key: `${principal.sub}:${key}` } : {});
+        const command = { ...request.body, product_id: request.params.id, customer_id: principal.sub };
+        const result = await api.postReview(command, key ? { idempotency_key: `${principal.sub}:${key}` } : {});
         return reply.code(result.created ? 201 : 200).send(result.review);
       },
     );
 
     app.get(
-      '/reviews',
-      { schema: { tags, security, operationId: 'listReviews', summary: 'Reviews, newest first', querystring: PageQuery, response: { 200: Type.Array(Review) } } },
+      '/products/:id/reviews',
+      {
+        schema: {
+          tags,
+          security,
+          operationId: 'listProductReviews',
+          summary: "A product's reviews, newest first",
+          params: IdParams,
+          querystring: PageQuery,
+          response: { 200: Type.Array(Review) },
+          errors: [ReviewsErrors.productNotFound],
+        },
+      },
       async (request, reply) => {
         const page = request.query.page ?? 0;
-        return sendPage(request, reply, page, await api.listReviews(page));
+        return sendPage(request, reply, page, await api.listReviewsForProduct(request.params.id, page));
       },
     );
 
-    app.get(
+    app.delete(
       '/reviews/:id',
-      { schema: { tags, security, operationId: 'getReview', summary: 'One review', params: IdParams, response: { 200: Review }, errors: [ReviewsErrors.reviewNotFound] } },
-      async (request) => api.getReview(request.params.id),
+      {
+        schema: {
+          tags,
+          security,
+          operationId: 'removeReview',
+          summary: 'Remove a review (its author, or an admin); the product\'s rating summary follows',
+          params: IdParams,
+          response: { 204: Type.Null() },
+          errors: [ReviewsErrors.reviewNotFound],
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        await api.removeReview(request.params.id, { customer_id: principal.sub, is_admin: principal.isAdmin });
+        return reply.code(204).send(null);
+      },
     );
   };
 }

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { InventoryContract, type InventoryApi } from '@shop/inventory-contract';
 import { ReviewsContract, type ReviewsApi } from '@shop/reviews-contract';
 import { createModuleRuntime, defineModule, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
 import { reviewsSubscriptions } from './handlers.ts';
@@ -10,11 +11,16 @@ export const reviewsMigrations: ModuleMigrations = {
   directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
 };
 
-/** Builds the reviews module: the kernel gives it its outbox, inbox, unit of work and metrics. */
-export function createReviewsModule(deps: ModuleDeps): ModuleInstance<ReviewsApi> {
+export interface ReviewsModuleDeps extends ModuleDeps {
+  /** Whether a product exists, asked through inventory's interface (local or remote, it can't tell). */
+  readonly inventory: InventoryApi;
+}
+
+/** Builds the reviews module: orders' delivered orders in, reviews and their events out. */
+export function createReviewsModule(deps: ReviewsModuleDeps): ModuleInstance<ReviewsApi> {
   const runtime = createModuleRuntime('reviews', deps);
-  const service = new ReviewsService({ db: deps.db, uow: runtime.uow });
-  return runtime.instance<ReviewsApi>({ api: service, routes: reviewsRoutes, subscriptions: reviewsSubscriptions(runtime.uow) });
+  const service = new ReviewsService({ db: deps.db, uow: runtime.uow, inventory: deps.inventory });
+  return runtime.instance<ReviewsApi>({ api: service, routes: reviewsRoutes, subscriptions: reviewsSubscriptions(runtime.uow, runtime.logger) });
 }
 
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
@@ -24,6 +30,7 @@ export { reviewsRoutes } from './http.ts';
 export const reviewsModule = defineModule({
   contract: ReviewsContract,
   migrations: new URL('../migrations/', import.meta.url),
+  uses: { inventory: InventoryContract },
   routes: (api) => reviewsRoutes(api),
-  create: (deps) => createReviewsModule(deps),
+  create: (deps, { uses }) => createReviewsModule({ ...deps, inventory: uses.inventory }),
 });

@@ -186,7 +186,7 @@ export class RemoteModule {
     }
     const text = await response.body.text();
     const body = parse(text);
-    if (response.statusCode === 200 && typeof body === 'object' && body !== null && 'result' in body) return (body as { result: unknown }).result;
+    if (response.statusCode === 200 && typeof body === 'object' && body !== null) return (body as { result?: unknown }).result;
     const error = moduleErrorFromProblem(response.statusCode, body);
     // 502/503/504 from the host itself, or anything unintelligible: the trip failed, not the call.
     if (!error || (response.statusCode >= 502 && response.statusCode <= 504 && error.code !== 'module_unavailable')) {

@@ -50,7 +50,8 @@ export function internalRoutes(modules: readonly ExposedModule[], credential: Se
       gate.check(request.body.args);
       const target = (module.api as Record<string, (...args: unknown[]) => Promise<unknown>>)[method]!;
       const result = await withCaller(`remote:${caller}`, () => target.apply(module.api, request.body.args));
-      return { result: result ?? null };
+      // A method that answers nothing (void) answers `{}`, so the client answers undefined as the module does.
+      return result === undefined ? {} : { result };
     });
   };
 }

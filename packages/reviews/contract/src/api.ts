@@ -1,9 +1,9 @@
 import type { PageResult } from '@shop/contract-kit';
-import type { CreateReviewCommand, Review } from './dto.ts';
+import type { PostReviewCommand, Remover, Review } from './dto.ts';
 
-export interface CreateReviewResult {
+export interface PostReviewResult {
   review: Review;
-  /** false when an earlier request with the same idempotency key created it. */
+  /** false when an earlier request with the same idempotency key posted it. */
   created: boolean;
 }
 
@@ -14,12 +14,15 @@ export interface CreateReviewResult {
  */
 export interface ReviewsApi {
   /**
-   * Creates a review. With an idempotency key, a retry with the same payload returns the first
-   * one (`created: false`); with another payload it throws `idempotency_key_reused`.
+   * Posts a customer's review of a product. Throws `product_not_found` for an unknown product,
+   * `not_a_verified_purchase` unless a delivered order of this customer held the product,
+   * `review_exists` when the customer has reviewed it already. With an idempotency key, a retry
+   * with the same payload returns the first review (`created: false`); with another payload it
+   * throws `idempotency_key_reused`.
    */
-  createReview(command: CreateReviewCommand, options?: { idempotency_key?: string }): Promise<CreateReviewResult>;
-  /** Throws `review_not_found`. */
-  getReview(id: string): Promise<Review>;
-  /** Newest first, 20 a page. */
-  listReviews(page: number): Promise<PageResult<Review>>;
+  postReview(command: PostReviewCommand, options?: { idempotency_key?: string }): Promise<PostReviewResult>;
+  /** A product's reviews, newest first, 20 a page. Throws `product_not_found` for an unknown product. */
+  listReviewsForProduct(productId: string, page: number): Promise<PageResult<Review>>;
+  /** Throws `review_not_found`, also when the remover is neither its author nor an admin. */
+  removeReview(reviewId: string, remover: Remover): Promise<void>;
 }

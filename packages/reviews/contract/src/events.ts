@@ -1,7 +1,12 @@
 import { Type } from 'typebox';
 import { defineEvent, Uuid } from '@shop/contract-kit';
 
-/** A review was created. A new version of an event only adds fields, so its older consumers keep working. */
-export const ReviewCreated = defineEvent('ReviewCreated', 1, Type.Object({ review_id: Uuid, created_by: Uuid, title: Type.String() }));
+const Rating = Type.Integer({ minimum: 1, maximum: 5 });
 
-export const ReviewsEvents = [ReviewCreated] as const;
+/** A verified purchaser reviewed a product. Inventory adds the rating to the product's summary. */
+export const ReviewPosted = defineEvent('ReviewPosted', 1, Type.Object({ review_id: Uuid, product_id: Uuid, customer_id: Uuid, rating: Rating }));
+
+/** A review was removed (by its author or an admin). Inventory takes its rating out of the summary. */
+export const ReviewRemoved = defineEvent('ReviewRemoved', 1, Type.Object({ review_id: Uuid, product_id: Uuid, rating: Rating }));
+
+export const ReviewsEvents = [ReviewPosted, ReviewRemoved] as const;

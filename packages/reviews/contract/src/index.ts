@@ -5,5 +5,5 @@
 export * from './dto.ts';
 export * from './events.ts';
 export * from './errors.ts';
-export type { ReviewsApi, CreateReviewResult } from './api.ts';
+export type { ReviewsApi, PostReviewResult } from './api.ts';
 export * from './methods.ts';
