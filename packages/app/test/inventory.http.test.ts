@@ -72,8 +72,8 @@ describe('inventory over HTTP', () => {
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(Object.keys(res.body).sort()).toEqual(['created_at', 'id', 'name', 'price_cents', 'reserved_quantity', 'sku', 'stock_quantity']);
-    expect(res.body).toMatchObject({ sku: 'CREATE-1', name: 'Blue mug', price_cents: 899, stock_quantity: 12, reserved_quantity: 0 });
+    expect(Object.keys(res.body).sort()).toEqual(['created_at', 'id', 'name', 'price_cents', 'rating_average', 'reserved_quantity', 'review_count', 'sku', 'stock_quantity']);
+    expect(res.body).toMatchObject({ sku: 'CREATE-1', name: 'Blue mug', price_cents: 899, stock_quantity: 12, reserved_quantity: 0, rating_average: null, review_count: 0 });
     expect(res.body.id).toMatch(UUID);
     const createdAt = Date.parse(res.body.created_at);
     expect(createdAt).not.toBeNaN();

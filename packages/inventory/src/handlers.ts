@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@shop/contract-kit';
 import { StockReleased, StockReservationFailed, StockReserved } from '@shop/inventory-contract';
 import { OrderCancelled, OrderCreated, OrderShipped } from '@shop/orders-contract';
+import { ReviewPosted, ReviewRemoved } from '@shop/reviews-contract';
 import { inboxSubscription, type Subscription, type Tx, type UnitOfWork } from '@shop/platform';
 import { mergeLines, reserveInTurn } from './domain.ts';
 import * as repo from './repository.ts';
@@ -9,12 +10,20 @@ import * as repo from './repository.ts';
 export const CONSUMER = 'inventory';
 
 /**
- * The saga steps inventory owns. Each runs once per event (inbox), in one transaction with
- * the events it publishes (outbox). Events come one at a time or several at once, as the bus
- * hands them over; either way they are applied in order, and a run of orders is reserved with
- * one statement of each kind for the lot.
+ * The rating summary's consumer: an inbox and (over NATS) a durable consumer of its own, apart
+ * from the saga's, so review events neither lock orders nor wait behind them. A single subject
+ * token (no dot): NATS names the durable consumer after it.
+ */
+export const RATINGS_CONSUMER = 'inventory-ratings';
+
+/**
+ * The saga steps inventory owns, and the rating summary it keeps from reviews' events (`rate`,
+ * below). Each runs once per event (inbox), in one transaction with the events it publishes
+ * (outbox). Events come one at a time or several at once, as the bus hands them over; either
+ * way they are applied in order, and a run of orders is reserved with one statement of each
+ * kind for the lot.
  *
- * Every event is about one order, and the transaction locks its orders first: a reservation
+ * Every saga event is about one order, and the transaction locks its orders first: a reservation
  * and a release of the same order (two replicas, one handling its creation and the other its
  * cancellation) take turns, so the release always sees the reservation, or the reservation
  * sees the order closed. Without it both could miss each other and the stock stay held.
@@ -26,6 +35,11 @@ export function inventorySubscriptions(uow: UnitOfWork): Subscription[] {
       events: [OrderCreated.type, OrderCancelled.type, OrderShipped.type],
       effect: apply,
       serializeOn: { entity: 'order', idOf: orderIdOf },
+    }),
+    inboxSubscription(uow, {
+      consumer: RATINGS_CONSUMER,
+      events: [ReviewPosted.type, ReviewRemoved.type],
+      effect: rate,
     }),
   ];
 }
@@ -75,6 +89,30 @@ async function reserve(tx: Tx, events: readonly EventEnvelope[]): Promise<void> 
   }
   await repo.moveQuantities(tx.db, mergeLines(held.flatMap((order) => order.lines)), { reserved: 1, stock: 0 });
   await repo.insertReservations(tx.db, held, randomUUID);
+}
+
+/**
+ * ReviewPosted → the rating and one review added to the product's summary; ReviewRemoved → taken
+ * out. Only additions to a stored sum, so no lock on an entity is needed (`serializeOn`): the
+ * events commute, and a removal handled before its posting leaves the summary right once both
+ * are in. One statement for the batch; several products are locked first in id order, the one
+ * lock order of the products' rows, so this never deadlocks with a reservation.
+ */
+async function rate(tx: Tx, events: readonly EventEnvelope[]): Promise<void> {
+  const changes = events.flatMap((event): repo.RatingChange[] => {
+    if (event.type === ReviewPosted.type) {
+      const { product_id, rating } = ReviewPosted.payloadOf(event);
+      return [{ product_id, rating, count: 1 }];
+    }
+    if (event.type === ReviewRemoved.type) {
+      const { product_id, rating } = ReviewRemoved.payloadOf(event);
+      return [{ product_id, rating: -rating, count: -1 }];
+    }
+    return [];
+  });
+  const products = [...new Set(changes.map((change) => change.product_id.toLowerCase()))];
+  if (products.length > 1) await repo.lockStock(tx.db, products);
+  await repo.changeRatings(tx.db, changes);
 }
 
 /** OrderCancelled → give back what the order holds. */

@@ -12,6 +12,9 @@ interface ProductRow {
   price_cents: number;
   stock_quantity: number;
   reserved_quantity: Generated<number>;
+  /** The sum of the ratings of the product's reviews (bigint, parsed as a number). */
+  rating_sum: Generated<number>;
+  review_count: Generated<number>;
   idempotency_key: string | null;
   request_hash: string | null;
   created_at: Generated<Date>;
@@ -34,7 +37,7 @@ interface InventoryTables {
 
 const asDb = typedDb<InventoryTables>;
 
-const PRODUCT_COLUMNS = ['id', 'sku', 'name', 'price_cents', 'stock_quantity', 'reserved_quantity', 'created_at', 'idempotency_key', 'request_hash'] as const;
+const PRODUCT_COLUMNS = ['id', 'sku', 'name', 'price_cents', 'stock_quantity', 'reserved_quantity', 'rating_sum', 'review_count', 'created_at', 'idempotency_key', 'request_hash'] as const;
 
 export function toProduct(row: Selectable<ProductRow>): Product {
   return {
@@ -44,8 +47,19 @@ export function toProduct(row: Selectable<ProductRow>): Product {
     price_cents: row.price_cents,
     stock_quantity: row.stock_quantity,
     reserved_quantity: row.reserved_quantity,
+    ...ratingSummary(row.rating_sum, row.review_count),
     created_at: row.created_at.toISOString(),
   };
+}
+
+/**
+ * The average of `count` ratings summing to `sum`, rounded to 2 decimals in integer arithmetic
+ * (so 4.665 cannot come out as 4.66), and the count. A count of 0 or less (below 0 only for a
+ * moment: a removal handled before its posting) is no review yet: null and 0.
+ */
+export function ratingSummary(sum: number, count: number): Pick<Product, 'rating_average' | 'review_count'> {
+  if (count <= 0) return { rating_average: null, review_count: 0 };
+  return { rating_average: Math.round((sum * 100) / count) / 100, review_count: count };
 }
 
 function toReservation(row: Selectable<ReservationRow>): Reservation {
@@ -59,7 +73,7 @@ function toReservation(row: Selectable<ReservationRow>): Reservation {
   };
 }
 
-export type NewProduct = Omit<Selectable<ProductRow>, 'reserved_quantity' | 'created_at'>;
+export type NewProduct = Omit<Selectable<ProductRow>, 'reserved_quantity' | 'rating_sum' | 'review_count' | 'created_at'>;
 
 const PRODUCT_KEY: IdempotentTable<InventoryTables, 'inventory.products', 'idempotency_key'> = { table: 'inventory.products', key: ['idempotency_key'], what: 'product' };
 
@@ -118,6 +132,35 @@ export async function moveQuantities(tx: Transaction<any>, lines: readonly Line[
     SET reserved_quantity = p.reserved_quantity + ${change.reserved} * m.quantity,
         stock_quantity = p.stock_quantity + ${change.stock} * m.quantity
     FROM unnest(${lines.map((line) => line.product_id)}::uuid[], ${lines.map((line) => line.quantity)}::int[]) AS m(product_id, quantity)
+    WHERE p.id = m.product_id`.execute(tx);
+}
+
+/** A change to a product's rating summary: a rating added (ReviewPosted) or taken out (ReviewRemoved). */
+export interface RatingChange {
+  product_id: string;
+  /** Signed: +rating for a posting, -rating for a removal. */
+  rating: number;
+  /** +1 for a posting, -1 for a removal. */
+  count: 1 | -1;
+}
+
+/**
+ * Adds each change to its product's rating sum and review count, in one statement for the lot
+ * (summed per product first, so a product named twice is changed once by both). Only additions:
+ * changes commute, in whatever order their events arrive. A product inventory does not know is
+ * left alone.
+ */
+export async function changeRatings(tx: Transaction<any>, changes: readonly RatingChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  await sql`
+    UPDATE inventory.products AS p
+    SET rating_sum = p.rating_sum + m.rating,
+        review_count = p.review_count + m.count
+    FROM (
+      SELECT product_id, sum(rating)::bigint AS rating, sum(count)::int AS count
+      FROM unnest(${changes.map((c) => c.product_id)}::uuid[], ${changes.map((c) => c.rating)}::int[], ${changes.map((c) => c.count)}::int[]) AS c(product_id, rating, count)
+      GROUP BY product_id
+    ) AS m
     WHERE p.id = m.product_id`.execute(tx);
 }
 

@@ -29,9 +29,12 @@ export function inventoryContractSuite(name: string, target: () => ContractTarge
       const result = await inventory().createProduct({ sku, name: 'Contract mug', price_cents: 1_250, stock_quantity: 7 });
       expect(result).toEqual({
         created: true,
-        product: { id: expect.any(String), sku, name: 'Contract mug', price_cents: 1_250, stock_quantity: 7, reserved_quantity: 0, created_at: expect.stringMatching(RFC3339) },
+        product: {
+          id: expect.any(String), sku, name: 'Contract mug', price_cents: 1_250, stock_quantity: 7, reserved_quantity: 0,
+          rating_average: null, review_count: 0, created_at: expect.stringMatching(RFC3339),
+        },
       });
-      expect(Object.keys(result.product).sort()).toEqual(['created_at', 'id', 'name', 'price_cents', 'reserved_quantity', 'sku', 'stock_quantity']);
+      expect(Object.keys(result.product).sort()).toEqual(['created_at', 'id', 'name', 'price_cents', 'rating_average', 'reserved_quantity', 'review_count', 'sku', 'stock_quantity']);
       expect(await inventory().getProduct(result.product.id)).toEqual(result.product);
     });
 

@@ -11,6 +11,16 @@ export const Product = Type.Object({
   price_cents: Cents,
   stock_quantity: Quantity,
   reserved_quantity: Quantity,
+  /**
+   * The mean of the product's review ratings (each 1 to 5), rounded to 2 decimals; null while it
+   * has no review. Kept from the reviews module's events, so it follows a review posted or
+   * removed shortly after, not at once.
+   */
+  rating_average: Type.Union([Type.Number(), Type.Null()], {
+    description: "Mean of the product's review ratings (1 to 5), rounded to 2 decimals; null with no review. Updated shortly after a review is posted or removed.",
+  }),
+  /** How many reviews the product has (as of the review events inventory has handled). */
+  review_count: Type.Integer({ minimum: 0, description: 'How many reviews the product has. Updated shortly after a review is posted or removed.' }),
   created_at: Type.String({ format: 'date-time' }),
 }, { $id: 'Product' });
 export type Product = Static<typeof Product>;

@@ -21,11 +21,12 @@ const CreateProductOptions = Type.Object(
 
 /**
  * Who may call each InventoryApi method from another process, and its argument schemas. The
- * edge serves inventory's routes; orders reads prices, notifications product names.
+ * edge serves inventory's routes; orders reads prices, notifications product names, reviews
+ * checks that a product exists before a review of it is posted.
  */
 export const InventoryAccess = {
   createProduct: { callers: [EDGE], args: [CreateProductInput, Type.Optional(CreateProductOptions)] },
-  getProduct: { callers: [EDGE], args: [Uuid] },
+  getProduct: { callers: [EDGE, 'reviews'], args: [Uuid] },
   getProducts: { callers: ['orders', 'notifications'], args: [Type.Array(Uuid, { maxItems: 1_000 })] },
   listProducts: { callers: [EDGE], args: [Type.Integer({ minimum: 0 })] },
   adjustStock: { callers: [EDGE], args: [Uuid, AdjustStockInput] },

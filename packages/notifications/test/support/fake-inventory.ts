@@ -20,5 +20,5 @@ export function fakeInventory(names: Record<string, string>, options: { failing?
 }
 
 function product(id: string, name: string): Product {
-  return { id, sku: `SKU-${id.slice(0, 8)}`, name, price_cents: 0, stock_quantity: 0, reserved_quantity: 0, created_at: new Date(0).toISOString() };
+  return { id, sku: `SKU-${id.slice(0, 8)}`, name, price_cents: 0, stock_quantity: 0, reserved_quantity: 0, rating_average: null, review_count: 0, created_at: new Date(0).toISOString() };
 }
