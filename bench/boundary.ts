@@ -1,18 +1,21 @@
 import { createInventoryModule, inventoryMigrations } from '@shop/inventory';
 import { InventoryMethods, type InventoryApi } from '@shop/inventory-contract';
-import { Database, InProcessBus, RemoteModule, ServiceCredential, Telemetry, createLogger, instrumentApi, remoteApi } from '@shop/platform';
+import { Database, InProcessBus, RemoteModule, ServiceCredential, Telemetry, boundaryApi, createLogger, handedTo, instrumentApi, remoteApi } from '@shop/platform';
 import { APP_ARGS, SERVICE_SECRET, appEnv, deleteNatsStream, log, round, seedProducts, spawnServer, summary, tempDir, type BenchEnv } from './lib.ts';
 
 /**
  * boundary_call: `InventoryApi.getProducts([a, b])` (what orders calls per order) in process,
  * vs the same call through inventory's HTTP client to a process hosting inventory alone; and
- * the cost of what wraps every module call (instrumentApi: counter + CPU charging; the traffic
- * counter composition.ts adds), against a direct call to a stub that does no I/O.
+ * the cost of what wraps every module call, against a direct call to a stub that does no I/O:
+ * the one wrapper composition.ts builds per hand-over (`boundaryApi`: traffic count, signing as
+ * the caller, the callee's instrumentation), and the three it replaced (`handedTo` around the
+ * traffic counter around `instrumentApi`), measured side by side.
  */
 export interface BoundaryResults {
   in_process_us: { p50: number; p99: number };
   http_client_us: { p50: number; p99: number } | { skipped: string };
-  wrapper: { direct_ns: number; wrapped_ns: number; overhead_us: number; calls: number };
+  /** `wrapped_ns`: the one wrapper; `layered_ns`: the same duties as three wrappers, as before; `overhead_us`: one wrapper against a direct call. */
+  wrapper: { direct_ns: number; wrapped_ns: number; layered_ns: number; overhead_us: number; calls: number };
 }
 
 export async function runBoundary(env: BenchEnv): Promise<BoundaryResults> {
@@ -24,7 +27,7 @@ export async function runBoundary(env: BenchEnv): Promise<BoundaryResults> {
   // The process hosting inventory alone (it migrates the schema); the products are seeded through it.
   log('boundary: starting a process hosting inventory');
   const nats = env.nats;
-  const elsewhere = { ORDERS_URL: 'http://127.0.0.1:9', PAYMENTS_URL: 'http://127.0.0.1:9', NOTIFICATIONS_URL: 'http://127.0.0.1:9' };
+  const elsewhere = { ORDERS_URL: 'http://127.0.0.1:9', PAYMENTS_URL: 'http://127.0.0.1:9', NOTIFICATIONS_URL: 'http://127.0.0.1:9', REVIEWS_URL: 'http://127.0.0.1:9' };
   const host = nats
     ? await spawnServer(APP_ARGS, appEnv(db.url, await tempDir(env, 'shop-bench-inv-'), { MODULES: 'inventory', SERVICE_SECRET, NATS_URL: nats.url, NATS_STREAM: `BENCH_BOUNDARY_${process.pid}`, NATS_SUBJECT_PREFIX: `bench.boundary.${process.pid}`, ...elsewhere }))
     : undefined;
@@ -36,8 +39,8 @@ export async function runBoundary(env: BenchEnv): Promise<BoundaryResults> {
   await database.migrate([inventoryMigrations], logger);
   const telemetry = new Telemetry();
   const module = createInventoryModule({ db: database.forModule('inventory'), bus: new InProcessBus(), logger, telemetry });
-  // As composition.ts hands it to orders: the traffic counter around the instrumented API.
-  const local: InventoryApi = telemetry.traffic.fromCaller('orders', 'inventory', module.api, true);
+  // As composition.ts hands it to orders: one wrapper counting, signing and instrumenting.
+  const local: InventoryApi = boundaryApi(module.service, { count: { caller: 'orders', callee: 'inventory', via: 'in-process' }, signAs: 'orders', local: 'inventory' }, telemetry);
   const ids: string[] = [];
   if (host) ids.push(...(await seedProducts(host.url)));
   else for (let i = 0; i < 2; i++) ids.push((await module.api.createProduct({ sku: `B-${Date.now()}-${i}`, name: 'bench', price_cents: 100, stock_quantity: 10 })).product.id);
@@ -76,7 +79,8 @@ async function wrapperOverhead(quick: boolean): Promise<BoundaryResults['wrapper
     }
   }
   const direct = new Stub();
-  const wrapped = telemetry.traffic.fromCaller('orders', 'stub', instrumentApi('stub', new Stub(), telemetry), true);
+  const wrapped = boundaryApi(new Stub(), { count: { caller: 'orders', callee: 'stub', via: 'in-process' }, signAs: 'orders', local: 'stub' }, telemetry);
+  const layered = handedTo('orders', telemetry.traffic.fromCaller('orders', 'stub', instrumentApi('stub', new Stub(), telemetry), true));
   const ids = ['a', 'b'];
   const run = async (api: Stub) => {
     const started = process.hrtime.bigint();
@@ -84,7 +88,9 @@ async function wrapperOverhead(quick: boolean): Promise<BoundaryResults['wrapper
     return Number(process.hrtime.bigint() - started) / calls;
   };
   // A shared machine: the best of 5 alternated runs of each.
-  let best = { direct: Infinity, wrapped: Infinity };
-  for (let i = 0; i < 5; i++) best = { direct: Math.min(best.direct, await run(direct)), wrapped: Math.min(best.wrapped, await run(wrapped)) };
-  return { direct_ns: round(best.direct, 0), wrapped_ns: round(best.wrapped, 0), overhead_us: round((best.wrapped - best.direct) / 1_000, 3), calls };
+  let best = { direct: Infinity, wrapped: Infinity, layered: Infinity };
+  for (let i = 0; i < 5; i++) {
+    best = { direct: Math.min(best.direct, await run(direct)), wrapped: Math.min(best.wrapped, await run(wrapped)), layered: Math.min(best.layered, await run(layered)) };
+  }
+  return { direct_ns: round(best.direct, 0), wrapped_ns: round(best.wrapped, 0), layered_ns: round(best.layered, 0), overhead_us: round((best.wrapped - best.direct) / 1_000, 3), calls };
 }

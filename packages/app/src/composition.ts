@@ -7,7 +7,8 @@ import {
   RolloutWatch,
   ServiceCredential,
   ShadowSwitch,
-  handedTo,
+  boundaryApi,
+  internalCaller,
   remoteApi,
   shadowApi,
   splitApi,
@@ -86,11 +87,23 @@ export async function compose(deps: CompositionDeps): Promise<Composition> {
   const placement = config.topology.modules;
   // Only a process that calls out needs to know who is calling: the monolith pays nothing.
   const callsOut = Object.values(placement).some((where: ModulePlacement) => !where.hosted || where.url || where.shadowUrl);
-  /** `api` (module `callee`'s interface) as handed to `caller`. */
-  const handTo = <Api extends object>(caller: string, callee: ModuleName, api: Api): Api => {
-    const counted = traffic.fromCaller(caller, callee, api, placement[callee].hosted);
-    return callsOut ? handedTo(caller === 'http' ? EDGE : caller, counted) : counted;
-  };
+  /** Modules whose interface here is their bare implementation: each hand-over instruments it too. */
+  const bare = new Set<ModuleName>();
+  /**
+   * Module `callee`'s interface as handed to `caller`, in one wrapper per method: the call counted
+   * by caller, signed as the caller when this process calls out, and, for a module hosted here
+   * without a remote copy, instrumented as the callee's.
+   */
+  const handTo = (caller: string, callee: ModuleName): object =>
+    boundaryApi(
+      apis[callee]!,
+      {
+        count: { caller, callee, via: placement[callee].hosted ? 'in-process' : 'remote' },
+        ...(callsOut ? { signAs: caller === 'http' ? EDGE : caller } : {}),
+        ...(bare.has(callee) ? { local: callee } : {}),
+      },
+      telemetry,
+    );
   // No default caller: a call out that no hand-over names fails here rather than unnamed there.
   const credential = config.topology.serviceSecret ? new ServiceCredential(config.topology.serviceSecret) : undefined;
   const remotes: RemoteModule[] = [];
@@ -102,7 +115,7 @@ export async function compose(deps: CompositionDeps): Promise<Composition> {
   const definition = (name: ModuleName): ModuleDefinition => MODULES[name];
   const usedBy = (name: ModuleName) => Object.keys(definition(name).uses) as ModuleName[];
   /** The interfaces `name` uses, each handed over as `caller`'s. */
-  const usesOf = (name: ModuleName, caller: string = name) => Object.fromEntries(usedBy(name).map((used) => [used, handTo(caller, used, apis[used]!)]));
+  const usesOf = (name: ModuleName, caller: string = name) => Object.fromEntries(usedBy(name).map((used) => [used, handTo(caller, used)]));
 
   const remoteAt = (name: ModuleName, url: string) => {
     const remote = new RemoteModule({ module: name, url, credential: credential!, logger, telemetry });
@@ -127,7 +140,7 @@ export async function compose(deps: CompositionDeps): Promise<Composition> {
     local,
     apis: apis as ModuleApis,
     // Every process serves every module's routes, over the interface it has for that module.
-    routes: MODULE_NAMES.map((name) => countRequests(name, definition(name).routes(handTo('http', name, apis[name]!), usesOf(name)))),
+    routes: MODULE_NAMES.map((name) => countRequests(name, definition(name).routes(handTo('http', name), usesOf(name)))),
     switches,
     close: async () => {
       await Promise.all(remotes.map((remote) => remote.close()));
@@ -143,9 +156,14 @@ export async function compose(deps: CompositionDeps): Promise<Composition> {
       { uses: usesOf(name), settings: config.settings[name as keyof AppConfig['settings']], host },
     );
     hosted.push({ ...module, subscriptions: module.subscriptions.map((subscription) => metered(name, subscription)) });
-    (local as Record<string, object>)[name] = traffic.atEntry(name, module.api);
+    // As other processes reach it over `/internal`: counted by calling process, instrumented.
+    (local as Record<string, object>)[name] = boundaryApi(module.service, { count: { caller: internalCaller, callee: name, via: 'internal' }, local: name }, telemetry);
+    if (!where.url && !where.shadowUrl) {
+      bare.add(name);
+      return module.service;
+    }
+    // A remote copy: the local side keeps its own instrumentation, inside the split and the shadow.
     let api: object = module.api;
-    if (!where.url && !where.shadowUrl) return api;
     // The switches the control plane turns (every replica alike): the share sent to the remote copy, the shadow on or off.
     const sw: ModuleSwitch = {
       percent: where.url ? new RemotePercent(where.remotePercent) : undefined,

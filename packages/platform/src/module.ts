@@ -20,8 +20,10 @@ export interface ModuleDeps {
 /** What every module factory returns: the same anatomy for every module. */
 export interface ModuleInstance<Api extends object = object> {
   readonly name: string;
-  /** The module's interface, as other modules call it (instrumented). */
+  /** The module's interface, instrumented (what its tests and a split's local side call). */
   readonly api: Api;
+  /** Its implementation, not wrapped: the composition root wraps it once per hand-over (`boundaryApi`). */
+  readonly service: Api;
   /** Its public routes: an encapsulated Fastify plugin, mounted under `/api` behind auth. */
   readonly routes: FastifyPluginAsync;
   /** The events it consumes. */
@@ -59,6 +61,7 @@ export function createModuleRuntime(name: string, deps: ModuleDeps) {
       return {
         name,
         api,
+        service: parts.api,
         routes: parts.routes(api),
         subscriptions: parts.subscriptions,
         outbox,

@@ -16,3 +16,8 @@ export function callingModule(): string | undefined {
 export function handedTo<Api extends object>(caller: string, api: Api): Api {
   return wrapMethods(api, (_method, target) => (...args) => callers.run(caller, () => target(...args)));
 }
+
+/** Runs `work`, and every call nested in it, as `caller`'s (what `handedTo` does per call). */
+export function runAs<T>(caller: string, work: () => T): T {
+  return callers.run(caller, work);
+}

@@ -30,6 +30,11 @@ export function withCaller<T>(caller: string, work: () => T): T {
   return callers.run(caller, work);
 }
 
+/** The process calling over `/internal` right now (`remote:<module>`), as `withCaller` named it. */
+export function internalCaller(): string {
+  return callers.getStore() ?? 'remote:unknown';
+}
+
 /**
  * The run-time evidence of the extraction report, kept in memory between flushes
  * (traffic-store.ts writes it to the database): synchronous calls per
@@ -106,7 +111,7 @@ export class ModuleTraffic {
   /** `api` as reached over `/internal` from other processes: the caller is the one `withCaller` names. */
   atEntry<Api extends object>(callee: string, api: Api): Api {
     return wrapMethods(api, (method, target) => (...args) => {
-      this.call(callers.getStore() ?? 'remote:unknown', callee, method, 'internal');
+      this.call(internalCaller(), callee, method, 'internal');
       return target(...args);
     });
   }
