@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@shop/platform';
-import { loadConfig } from '../src/config.ts';
+import { MODULE_NAMES, loadConfig } from '../src/config.ts';
 
 const SECRET = 'x'.repeat(32);
 /** A VAPID key pair's shape (base64url P-256 keys). */
@@ -33,15 +33,15 @@ describe('loadConfig defaults', () => {
       auth: { kind: 'hs256-dev' },
       logLevel: 'info',
       accessLog: false,
-      modules: ['orders', 'inventory', 'payments', 'notifications'],
+      modules: MODULE_NAMES,
       topology: {
-        hosted: ['orders', 'inventory', 'payments', 'notifications'],
+        hosted: MODULE_NAMES,
         natsUrl: undefined,
         natsStream: 'SHOP_EVENTS',
         natsSubjectPrefix: 'shop.events',
         serviceSecret: undefined,
         modules: Object.fromEntries(
-          ['orders', 'inventory', 'payments', 'notifications'].map((name) => [name, { name, hosted: true, url: undefined, shadowUrl: undefined, remotePercent: 0 }]),
+          MODULE_NAMES.map((name) => [name, { name, hosted: true, url: undefined, shadowUrl: undefined, remotePercent: 0 }]),
         ),
       },
       shutdownTimeoutMs: 10_000,
@@ -78,7 +78,7 @@ describe('loadConfig defaults', () => {
       DATABASE_URL: 'postgres://shop:pw@db:5432/shop',
       AUTH_JWT_SECRET: SECRET,
       AUTH_JWT_ISSUER: 'iss',
-      MODULES: 'inventory, orders,payments , notifications',
+      MODULES: 'inventory, orders,payments , notifications,reviews',
       STRIPE_SECRET_KEY: 'sk_live_abc123',
       SMTP_URL: 'smtp://mail.internal:587',
       VAPID_PUBLIC_KEY: PUBLIC_KEY,
@@ -90,7 +90,7 @@ describe('loadConfig defaults', () => {
       logLevel: 'warn',
       databaseUrl: 'postgres://shop:pw@db:5432/shop',
       auth: { kind: 'hs256', secret: SECRET, issuer: 'iss' },
-      modules: ['inventory', 'orders', 'payments', 'notifications'],
+      modules: ['inventory', 'orders', 'payments', 'notifications', 'reviews'],
       settings: {
         payments: { provider: { kind: 'stripe', secretKey: 'sk_live_abc123', apiUrl: 'https://api.stripe.com' } },
         notifications: { smtpUrl: 'smtp://mail.internal:587', vapid: { publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY, subject: 'mailto:shop@localhost' } },
@@ -151,8 +151,8 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['AUTH_JWT_SECRET', { NODE_ENV: 'production' }],
     ['MODULES', { MODULES: 'orders,inventory,payments,shipping' }],
     ['MODULES', { MODULES: 'orders' }],
-    ['NATS_URL', { MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', SERVICE_SECRET: SECRET }],
-    ['SERVICE_SECRET', { MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', NATS_URL: 'nats://q:4222' }],
+    ['NATS_URL', { MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', REVIEWS_URL: 'http://r', SERVICE_SECRET: SECRET }],
+    ['SERVICE_SECRET', { MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', REVIEWS_URL: 'http://r', NATS_URL: 'nats://q:4222' }],
     ['SERVICE_SECRET', { ORDERS_SHADOW_URL: 'http://shadow:8080' }],
     ['SERVICE_SECRET', { SERVICE_SECRET: 'short' }],
     ['ORDERS_URL', { ORDERS_URL: 'ftp://orders' }],
@@ -169,7 +169,7 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['OUTBOX_RETENTION', { OUTBOX_RETENTION: '7.5d' }],
     ['INBOX_RETENTION', { INBOX_RETENTION: '-1' }],
     ['INBOX_RETENTION', { OUTBOX_RETENTION: '7d', INBOX_RETENTION: '7d' }],
-    ['INBOX_RETENTION', { OUTBOX_RETENTION: '1d', INBOX_RETENTION: '3d', MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', NATS_URL: 'nats://q:4222', SERVICE_SECRET: SECRET }],
+    ['INBOX_RETENTION', { OUTBOX_RETENTION: '1d', INBOX_RETENTION: '3d', MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', REVIEWS_URL: 'http://r', NATS_URL: 'nats://q:4222', SERVICE_SECRET: SECRET }],
     ['RETENTION_INTERVAL', { RETENTION_INTERVAL: '0' }],
     ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '-1' }],
     ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '5s' }],
@@ -223,6 +223,7 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
       INVENTORY_URL: 'http://main:8080/',
       PAYMENTS_URL: 'http://main:8080',
       NOTIFICATIONS_URL: 'http://main:8080',
+      REVIEWS_URL: 'http://main:8080',
       NATS_URL: 'nats://127.0.0.1:4222',
       SERVICE_SECRET: SECRET,
     });
@@ -238,7 +239,7 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
 
   it('reads several addresses for a module, each checked, as one comma-separated list', () => {
     const { topology } = loadConfig({
-      MODULES: 'inventory,payments,notifications',
+      MODULES: 'inventory,payments,notifications,reviews',
       ORDERS_URL: 'http://orders-1:8080/, http://orders-2:8080',
       NATS_URL: 'nats://n:4222',
       SERVICE_SECRET: SECRET,
@@ -247,7 +248,7 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
   });
 
   it('names the module hosted nowhere', () => {
-    expect(configErrorOf({ MODULES: 'orders' })).toMatch(/leaves inventory, payments, notifications hosted nowhere/);
+    expect(configErrorOf({ MODULES: 'orders' })).toMatch(/leaves inventory, payments, notifications, reviews hosted nowhere/);
   });
 });
 

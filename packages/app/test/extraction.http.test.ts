@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceCredential, readTraffic, writeSnapshot } from '@shop/platform';
 import { eventually } from '@shop/platform/testing';
+import { MODULE_NAMES } from '../src/topology-config.ts';
 import { startTestApp, type TestApp } from './harness.ts';
 
 const SERVICE_SECRET = 'extraction-test-service-secret-0123456789';
@@ -70,7 +71,7 @@ describe('extraction report on a running app', () => {
     expect(res.body.window.hours).toBe(1);
     expect(res.body.extract_at).toBe(6);
     const byModule: Record<string, any> = Object.fromEntries((res.body.modules as any[]).map((module) => [module.module, module]));
-    expect(Object.keys(byModule).sort()).toEqual(['inventory', 'notifications', 'orders', 'payments']);
+    expect(Object.keys(byModule).sort()).toEqual([...MODULE_NAMES].sort());
     for (const module of Object.values(byModule)) {
       expect(module.criteria.map((criterion: any) => criterion.criterion)).toEqual([
         'communication_independence',

@@ -10,7 +10,7 @@ export const inventoryMigrations: ModuleMigrations = {
   directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
 };
 
-/** Builds the inventory module. It calls no other module; it consumes orders' events. */
+/** Builds the inventory module. It calls no other module; it consumes orders' events (reservations) and reviews' (the rating summary). */
 export function createInventoryModule(deps: ModuleDeps): ModuleInstance<InventoryApi> {
   const runtime = createModuleRuntime('inventory', deps);
   return runtime.instance<InventoryApi>({

@@ -13,7 +13,7 @@ const DEAR = '22222222-2222-4222-8222-222222222222';
 /** Inventory as orders sees it: two products, nothing else used. */
 function catalog(): InventoryApi {
   const product = (id: string, price_cents: number): Product => ({
-    id, sku: `SKU-${price_cents}`, name: `Product ${price_cents}`, price_cents, stock_quantity: 10, reserved_quantity: 0, created_at: new Date().toISOString(),
+    id, sku: `SKU-${price_cents}`, name: `Product ${price_cents}`, price_cents, stock_quantity: 10, reserved_quantity: 0, rating_average: null, review_count: 0, created_at: new Date().toISOString(),
   });
   const products = new Map([[CHEAP, product(CHEAP, 250)], [DEAR, product(DEAR, 1_000)]]);
   const unused = () => Promise.reject(new Error('not used by orders'));

@@ -15,7 +15,7 @@ function catalog(): InventoryApi {
       ['22222222-2222-4222-8222-222222222222', 1_000],
     ].map(([id, price]) => [
       id as string,
-      { id: id as string, sku: `SKU-${price}`, name: `Product ${price}`, price_cents: price as number, stock_quantity: 10, reserved_quantity: 0, created_at: new Date().toISOString() },
+      { id: id as string, sku: `SKU-${price}`, name: `Product ${price}`, price_cents: price as number, stock_quantity: 10, reserved_quantity: 0, rating_average: null, review_count: 0, created_at: new Date().toISOString() },
     ]),
   );
   const unused = () => Promise.reject(new Error('not used by orders'));

@@ -142,6 +142,46 @@ export function checkoutFlowSuite(target: () => FlowTarget): void {
     }, ASYNC_MS, 50);
   });
 
+  it('reviews: only a buyer whose order was delivered may review, once; the product shows the rating summary; removal takes it back', async () => {
+    const { order, item, buyer } = await paidOrder(1);
+    const review = (token: string, body: unknown, headers?: Record<string, string>) => send('POST', `/api/products/${item.id}/reviews`, { token, body, ...(headers ? { headers } : {}) });
+    const early = await review(buyer.token, { rating: 5, body: 'Not here yet' });
+    expect(early.status, JSON.stringify(early.body)).toBe(403);
+    expect(early.body).toMatchObject({ code: 'not_a_verified_purchase' });
+    for (const step of ['ship', 'deliver']) {
+      const res = await send('POST', `/api/orders/${order.id}/${step}`, { token: admin() });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    // Reviews learns of the delivery from orders' OrderDelivered (version 2, with the items), wherever each runs.
+    const key = randomUUID();
+    let posted: CallResult | undefined;
+    await eventually(async () => {
+      posted = await review(buyer.token, { rating: 4, body: 'Keeps coffee hot' }, { 'idempotency-key': key });
+      expect(posted.status, JSON.stringify(posted.body)).toBe(201);
+    }, ASYNC_MS, 100);
+    const created = posted!.body as { id: string };
+    expect(created).toMatchObject({ product_id: item.id, customer_id: buyer.id, rating: 4, body: 'Keeps coffee hot' });
+    const replay = await review(buyer.token, { rating: 4, body: 'Keeps coffee hot' }, { 'idempotency-key': key });
+    expect({ status: replay.status, body: replay.body }).toEqual({ status: 200, body: created });
+    const second = await review(buyer.token, { rating: 1, body: 'Changed my mind' });
+    expect({ status: second.status, code: (second.body as { code: string }).code }).toEqual({ status: 409, code: 'review_exists' });
+    const bad = await review(buyer.token, { rating: 6, body: 'Too good' });
+    expect({ status: bad.status, code: (bad.body as { code: string }).code }).toEqual({ status: 400, code: 'invalid_input' });
+    expect((bad.body as { detail: string }).detail).toContain('rating');
+
+    const listed = await send('GET', `/api/products/${item.id}/reviews`, { token: (await customer(false)).token });
+    expect({ status: listed.status, body: listed.body }).toEqual({ status: 200, body: [created] });
+    // Inventory keeps the summary from reviews' events.
+    await eventually(async () => expect(await getProduct(item.id)).toMatchObject({ rating_average: 4, review_count: 1 }), ASYNC_MS, 50);
+
+    const stranger = await customer(false);
+    const refused = await send('DELETE', `/api/reviews/${created.id}`, { token: stranger.token });
+    expect({ status: refused.status, code: (refused.body as { code: string }).code }).toEqual({ status: 404, code: 'review_not_found' });
+    const removed = await send('DELETE', `/api/reviews/${created.id}`, { token: buyer.token });
+    expect(removed.status, JSON.stringify(removed.body)).toBe(204);
+    await eventually(async () => expect(await getProduct(item.id)).toMatchObject({ rating_average: null, review_count: 0 }), ASYNC_MS, 50);
+  });
+
   it("hides another customer's order behind 404", async () => {
     const { order } = await reservedOrder(1);
     const stranger = await customer(false);
