@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@shop/platform';
 import { MODULE_NAMES, loadConfig } from '../src/config.ts';
 
+/** Every module but `hosted`, placed at `url` (`<MODULE>_URL`): whatever modules the system has. */
+const elsewhere = (hosted: string, url = 'http://elsewhere:8080') =>
+  Object.fromEntries(MODULE_NAMES.filter((name) => name !== hosted).map((name) => [`${name.toUpperCase()}_URL`, url]));
+
 const SECRET = 'x'.repeat(32);
 /** A VAPID key pair's shape (base64url P-256 keys). */
 const PUBLIC_KEY = 'B' + 'a'.repeat(86);
@@ -78,7 +82,7 @@ describe('loadConfig defaults', () => {
       DATABASE_URL: 'postgres://shop:pw@db:5432/shop',
       AUTH_JWT_SECRET: SECRET,
       AUTH_JWT_ISSUER: 'iss',
-      MODULES: 'inventory, orders,payments , notifications,reviews',
+      MODULES: ` ${MODULE_NAMES.join(' , ')}`,
       STRIPE_SECRET_KEY: 'sk_live_abc123',
       SMTP_URL: 'smtp://mail.internal:587',
       VAPID_PUBLIC_KEY: PUBLIC_KEY,
@@ -90,7 +94,7 @@ describe('loadConfig defaults', () => {
       logLevel: 'warn',
       databaseUrl: 'postgres://shop:pw@db:5432/shop',
       auth: { kind: 'hs256', secret: SECRET, issuer: 'iss' },
-      modules: ['inventory', 'orders', 'payments', 'notifications', 'reviews'],
+      modules: MODULE_NAMES,
       settings: {
         payments: { provider: { kind: 'stripe', secretKey: 'sk_live_abc123', apiUrl: 'https://api.stripe.com' } },
         notifications: { smtpUrl: 'smtp://mail.internal:587', vapid: { publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY, subject: 'mailto:shop@localhost' } },
@@ -151,8 +155,8 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['AUTH_JWT_SECRET', { NODE_ENV: 'production' }],
     ['MODULES', { MODULES: 'orders,inventory,payments,shipping' }],
     ['MODULES', { MODULES: 'orders' }],
-    ['NATS_URL', { MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', REVIEWS_URL: 'http://r', SERVICE_SECRET: SECRET }],
-    ['SERVICE_SECRET', { MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', REVIEWS_URL: 'http://r', NATS_URL: 'nats://q:4222' }],
+    ['NATS_URL', { MODULES: 'orders', ...elsewhere('orders'), SERVICE_SECRET: SECRET }],
+    ['SERVICE_SECRET', { MODULES: 'orders', ...elsewhere('orders'), NATS_URL: 'nats://q:4222' }],
     ['SERVICE_SECRET', { ORDERS_SHADOW_URL: 'http://shadow:8080' }],
     ['SERVICE_SECRET', { SERVICE_SECRET: 'short' }],
     ['ORDERS_URL', { ORDERS_URL: 'ftp://orders' }],
@@ -169,7 +173,7 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
     ['OUTBOX_RETENTION', { OUTBOX_RETENTION: '7.5d' }],
     ['INBOX_RETENTION', { INBOX_RETENTION: '-1' }],
     ['INBOX_RETENTION', { OUTBOX_RETENTION: '7d', INBOX_RETENTION: '7d' }],
-    ['INBOX_RETENTION', { OUTBOX_RETENTION: '1d', INBOX_RETENTION: '3d', MODULES: 'orders', INVENTORY_URL: 'http://i', PAYMENTS_URL: 'http://p', NOTIFICATIONS_URL: 'http://n', REVIEWS_URL: 'http://r', NATS_URL: 'nats://q:4222', SERVICE_SECRET: SECRET }],
+    ['INBOX_RETENTION', { OUTBOX_RETENTION: '1d', INBOX_RETENTION: '3d', MODULES: 'orders', ...elsewhere('orders'), NATS_URL: 'nats://q:4222', SERVICE_SECRET: SECRET }],
     ['RETENTION_INTERVAL', { RETENTION_INTERVAL: '0' }],
     ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '-1' }],
     ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '5s' }],
@@ -220,10 +224,7 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
   it('reads a split topology: orders alone, the others elsewhere, events over NATS', () => {
     const { topology } = loadConfig({
       MODULES: 'orders',
-      INVENTORY_URL: 'http://main:8080/',
-      PAYMENTS_URL: 'http://main:8080',
-      NOTIFICATIONS_URL: 'http://main:8080',
-      REVIEWS_URL: 'http://main:8080',
+      ...elsewhere('orders', 'http://main:8080/'),
       NATS_URL: 'nats://127.0.0.1:4222',
       SERVICE_SECRET: SECRET,
     });
@@ -239,7 +240,7 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
 
   it('reads several addresses for a module, each checked, as one comma-separated list', () => {
     const { topology } = loadConfig({
-      MODULES: 'inventory,payments,notifications,reviews',
+      MODULES: MODULE_NAMES.filter((name) => name !== 'orders').join(','),
       ORDERS_URL: 'http://orders-1:8080/, http://orders-2:8080',
       NATS_URL: 'nats://n:4222',
       SERVICE_SECRET: SECRET,
@@ -248,7 +249,7 @@ describe('loadConfig refuses a bad environment, naming the variable', () => {
   });
 
   it('names the module hosted nowhere', () => {
-    expect(configErrorOf({ MODULES: 'orders' })).toMatch(/leaves inventory, payments, notifications, reviews hosted nowhere/);
+    expect(configErrorOf({ MODULES: 'orders' })).toContain(`leaves ${MODULE_NAMES.filter((name) => name !== 'orders').join(', ')} hosted nowhere`);
   });
 });
 
