@@ -225,7 +225,7 @@ export const CONSUMER = '${module}';
 /**
  * The events ${module} consumes: none yet. To react to another module's event, depend on its
  * contract (package.json) and return an \`inboxSubscription(uow, { consumer: CONSUMER, events,
- * effect })\`: the kernel delivers each event once, in process or over NATS, metered and traced.
+ * effect })\`: the kernel delivers each event once, wherever the modules run, metered and traced.
  */
 export function ${module}Subscriptions(_uow: UnitOfWork): Subscription[] {
   return [];

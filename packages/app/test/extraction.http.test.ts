@@ -37,6 +37,8 @@ describe('extraction report on a running app', () => {
       expect(paid.status, JSON.stringify(paid.body)).toBe(201);
       await eventually(async () => expect((await t.call('GET', `/api/orders/${order.body.id}`, { token })).body.status).toBe('confirmed'));
     }
+    // The product's reviews: a request to reviews, which asks inventory whether the product exists.
+    expect((await t.call('GET', `/api/products/${product.body.id}/reviews`, { token: t.adminToken })).status).toBe(200);
     // A call from another process, over /internal, as the process hosting payments would send it.
     const credential = new ServiceCredential(SERVICE_SECRET, 'payments');
     const internal = await t.call('POST', '/internal/orders/getOrder', { headers: { authorization: `Bearer ${await credential.token()}` }, body: { args: [randomUUID()] } });

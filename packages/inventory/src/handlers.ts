@@ -10,9 +10,9 @@ import * as repo from './repository.ts';
 export const CONSUMER = 'inventory';
 
 /**
- * The rating summary's consumer: an inbox and (over NATS) a durable consumer of its own, apart
- * from the saga's, so review events neither lock orders nor wait behind them. A single subject
- * token (no dot): NATS names the durable consumer after it.
+ * The rating summary's consumer: an inbox and a durable subscription of its own, apart from the
+ * saga's, so review events neither lock orders nor wait behind them. A consumer name is one
+ * token (letters, digits, - and _): the bus names its durable subscription after it.
  */
 export const RATINGS_CONSUMER = 'inventory-ratings';
 
