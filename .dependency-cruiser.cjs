@@ -43,6 +43,21 @@ const forbidden = [
     to: { path: '^packages/app/' },
   },
   {
+    name: 'modules-never-leave-the-process',
+    comment:
+      "Where a module runs is the composition root's business: a module never imports the distribution machinery (remote calls, shadow, traffic split, control plane, NATS) or the platform's internals.",
+    severity: 'error',
+    from: { path: `^packages/(${MODULES})/` },
+    to: { path: ['^packages/distribution/', '^packages/platform/src/internals[.]ts$'] },
+  },
+  {
+    name: 'distribution-knows-no-module',
+    comment: 'The distribution machinery builds on platform and contract-kit only: it reaches a module through its contract at run time, never its code.',
+    severity: 'error',
+    from: { path: '^packages/distribution/' },
+    to: { path: '^packages/', pathNot: '^packages/(distribution|platform|contract-kit)/' },
+  },
+  {
     name: 'no-cycles',
     comment: 'No cycle between files, hence none between modules.',
     severity: 'error',

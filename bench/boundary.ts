@@ -1,6 +1,7 @@
 import { createInventoryModule, inventoryMigrations } from '@shop/inventory';
 import { InventoryMethods, type InventoryApi } from '@shop/inventory-contract';
-import { Database, InProcessBus, RemoteModule, ServiceCredential, Telemetry, boundaryApi, createLogger, handedTo, instrumentApi, remoteApi } from '@shop/platform';
+import { Database, InProcessBus, Telemetry, createLogger, instrumentApi } from '@shop/platform';
+import { RemoteModule, ServiceCredential, boundaryApi, handedTo, remoteApi } from '@shop/distribution';
 import { APP_ARGS, SERVICE_SECRET, appEnv, deleteNatsStream, log, round, seedProducts, spawnServer, summary, tempDir, type BenchEnv } from './lib.ts';
 
 /**

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { defineEvent, type EventEnvelope } from '@shop/contract-kit';
 import { Database, InProcessBus, OutboxDispatcher, Telemetry, UnitOfWork, createLogger, type EventBus } from '@shop/platform';
-import { NatsBus } from '@shop/platform/nats';
+import { NatsBus } from '@shop/distribution/nats';
 import { deleteNatsStream, log, round, sleep, summary, type BenchEnv } from './lib.ts';
 
 /**

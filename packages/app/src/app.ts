@@ -1,29 +1,8 @@
 import type { Agent } from 'node:https';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type pg from 'pg';
-import {
-  ControlPlane,
-  Database,
-  InProcessBus,
-  MessagingRetention,
-  ServiceCredential,
-  startTracing,
-  stopTracing,
-  Telemetry,
-  TokenVerifier,
-  TrafficRecorder,
-  buildHttpServer,
-  createLogger,
-  internalRoutes,
-  isMigrated,
-  listenAdmin,
-  startEmbeddedPostgres,
-  type AdminListener,
-  type EmbeddedPostgres,
-  type EventBus,
-  type Logger,
-  type ModuleInstance,
-} from '@shop/platform';
+import { Database, InProcessBus, MessagingRetention, startTracing, stopTracing, Telemetry, TokenVerifier, buildHttpServer, createLogger, isMigrated, listenAdmin, startEmbeddedPostgres, type AdminListener, type EmbeddedPostgres, type EventBus, type Logger, type ModuleInstance } from '@shop/platform';
+import { ControlPlane, ServiceCredential, TrafficRecorder, internalRoutes } from '@shop/distribution';
 import { adminRoutes } from './admin.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { trafficRoutes } from './console/traffic-routes.ts';
@@ -111,7 +90,7 @@ export async function startApp(config: AppConfig, logger: Logger = createLogger(
     // The NATS client loads only when events cross processes.
     let events: EventBus = new InProcessBus();
     if (natsUrl) {
-      const nats = new (await import('@shop/platform/nats')).NatsBus({
+      const nats = new (await import('@shop/distribution/nats')).NatsBus({
         url: natsUrl,
         logger,
         name: `shop:${config.topology.hosted.join('+')}`,

@@ -1,28 +1,8 @@
 import type { Agent } from 'node:https';
 import type { FastifyPluginAsync } from 'fastify';
 import { EDGE, type AccessTable, type EventEnvelope, type MethodTable } from '@shop/contract-kit';
-import {
-  RemoteModule,
-  RemotePercent,
-  RolloutWatch,
-  ServiceCredential,
-  ShadowSwitch,
-  boundaryApi,
-  internalCaller,
-  remoteApi,
-  shadowApi,
-  splitApi,
-  type EventBus,
-  type Subscription,
-  type Logger,
-  type ModuleDatabase,
-  type ModuleDefinition,
-  type ModuleHost,
-  type ModuleInstance,
-  type ModuleSwitch,
-  type OutboxOptions,
-  type Telemetry,
-} from '@shop/platform';
+import { internalCaller, type EventBus, type Subscription, type Logger, type ModuleDatabase, type ModuleDefinition, type ModuleHost, type ModuleInstance, type OutboxOptions, type Telemetry } from '@shop/platform';
+import { RemoteModule, RemotePercent, RolloutWatch, ServiceCredential, ShadowSwitch, boundaryApi, remoteApi, shadowApi, splitApi, type ModuleSwitch } from '@shop/distribution';
 import type { AppConfig } from './config.ts';
 import { MODULES, type ModuleApis } from './modules.ts';
 import { MODULE_NAMES, type ModuleName, type ModulePlacement } from './topology-config.ts';

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { InProcessBus, Telemetry, TokenVerifier, buildHttpServer, createLogger, type ControlPlane, type ModuleDatabase } from '@shop/platform';
+import { InProcessBus, Telemetry, TokenVerifier, buildHttpServer, createLogger, type ModuleDatabase } from '@shop/platform';
+import { type ControlPlane } from '@shop/distribution';
 import { VERSION, publicApiRoutes } from './app.ts';
 import { compose } from './composition.ts';
 import { loadConfig } from './config.ts';

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { ModuleError } from '@shop/contract-kit';
-import { DEFAULT_LIMITS, PlatformErrors, invalidInput, principalOf, requireAdmin, type ControlPlane, type RolloutView } from '@shop/platform';
+import { PlatformErrors, invalidInput, principalOf, requireAdmin } from '@shop/platform';
+import { DEFAULT_LIMITS, type ControlPlane, type RolloutView } from '@shop/distribution';
 import { MODULE_NAMES, type ModuleName, type Topology } from './topology-config.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);

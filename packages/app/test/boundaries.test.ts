@@ -96,6 +96,23 @@ describe('boundary rules (dependency-cruiser)', () => {
     expect(await violationsOf(seeded)).toContain('platform-knows-no-module');
   });
 
+  it('fails a module importing the distribution machinery, or the platform\'s internals', async () => {
+    const remote = { ...clean, 'packages/distribution/src/index.ts': 'export const remoteApi = 1;\n', 'packages/orders/src/bad.ts': "import { remoteApi } from '../../distribution/src/index.ts';\nexport const x = remoteApi;\n" };
+    expect(await violationsOf(remote)).toContain('modules-never-leave-the-process');
+    const internals = { ...clean, 'packages/platform/src/internals.ts': 'export const inTransaction = 1;\n', 'packages/orders/src/bad.ts': "import { inTransaction } from '../../platform/src/internals.ts';\nexport const x = inTransaction;\n" };
+    expect(await violationsOf(internals)).toContain('modules-never-leave-the-process');
+  });
+
+  it('fails the distribution machinery importing a module', async () => {
+    const seeded = { ...clean, 'packages/distribution/src/bad.ts': "import { contract } from '../../inventory/contract/src/index.ts';\nexport const x = contract;\n" };
+    expect(await violationsOf(seeded)).toContain('distribution-knows-no-module');
+  });
+
+  it('fails the platform importing the distribution machinery', async () => {
+    const seeded = { ...clean, 'packages/distribution/src/index.ts': 'export const remoteApi = 1;\n', 'packages/platform/src/bad.ts': "import { remoteApi } from '../../distribution/src/index.ts';\nexport const x = remoteApi;\n" };
+    expect(await violationsOf(seeded)).toContain('platform-knows-no-module');
+  });
+
   it('fails a module importing the app by its package name', async () => {
     const seeded = { ...clean, 'packages/orders/src/bad.ts': "import { app } from '@shop/app';\nexport const x = app;\n" };
     expect(await violationsOf(seeded)).toContain('only-app-composes');

@@ -6,7 +6,8 @@ import { checkOrderNotFound, ordersContractSuite } from '@shop/orders/contract-s
 import type { OrdersApi } from '@shop/orders-contract';
 import { paymentsContractSuite } from '@shop/payments/contract-suite';
 import { reviewsContractSuite } from '@shop/reviews/contract-suite';
-import { PlatformErrors, RemoteModule, ServiceCredential, createLogger, handedTo, remoteApi } from '@shop/platform';
+import { PlatformErrors, createLogger } from '@shop/platform';
+import { RemoteModule, ServiceCredential, handedTo, remoteApi } from '@shop/distribution';
 import { createTestDatabase, type ContractTarget, type TestDatabase } from '@shop/platform/testing';
 import { ACCESS_TABLES, METHOD_TABLES, type ModuleApis } from '../src/composition.ts';
 import { MODULE_NAMES } from '../src/topology-config.ts';

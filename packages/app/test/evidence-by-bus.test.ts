@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readEventCounts, readTraffic } from '@shop/platform';
+import { readEventCounts, readTraffic } from '@shop/distribution';
 import { deleteNatsStream, eventually, startNatsForTests } from '@shop/platform/testing';
 import { MODULE_NAMES } from '../src/topology-config.ts';
 import { startTestApp, type TestApp } from './harness.ts';

@@ -10,7 +10,8 @@ import { inventoryMigrations } from '@shop/inventory';
 import { notificationsMigrations } from '@shop/notifications';
 import { ordersMigrations } from '@shop/orders';
 import { paymentsMigrations } from '@shop/payments';
-import { Database, ModuleTraffic, ensureTrafficTables, writeSnapshot } from '@shop/platform';
+import { Database, ModuleTraffic } from '@shop/platform';
+import { ensureTrafficTables, writeSnapshot } from '@shop/distribution';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { MODULE_NAMES } from '../src/topology-config.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceCredential, readTraffic, writeSnapshot } from '@shop/platform';
+import { ServiceCredential, readTraffic, writeSnapshot } from '@shop/distribution';
 import { eventually } from '@shop/platform/testing';
 import { MODULE_NAMES } from '../src/topology-config.ts';
 import { startTestApp, type TestApp } from './harness.ts';

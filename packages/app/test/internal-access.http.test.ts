@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDGE, type AccessTable, type MethodAccess } from '@shop/contract-kit';
-import { ServiceCredential, callingModule, handedTo } from '@shop/platform';
+import { ServiceCredential, callingModule, handedTo } from '@shop/distribution';
 import { ACCESS_TABLES, METHOD_TABLES } from '../src/composition.ts';
 import { MODULE_NAMES } from '../src/topology-config.ts';
 import { startTestApp, type TestApp } from './harness.ts';

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
 import { Type } from 'typebox';
-import { PlatformErrors, readEventTotals, readRecentTraffic, requireAdmin } from '@shop/platform';
+import { PlatformErrors, requireAdmin } from '@shop/platform';
+import { readEventTotals, readRecentTraffic } from '@shop/distribution';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 

@@ -1,4 +1,4 @@
-import type { EventCounts, RecordedTraffic } from '@shop/platform';
+import type { EventCounts, RecordedTraffic } from '@shop/distribution';
 
 /**
  * Everything the extraction report scores, gathered once (gather.ts) and scored by pure

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { readEventCounts, readTraffic } from '@shop/platform';
+import { readEventCounts, readTraffic } from '@shop/distribution';
 import { readComplianceConfig } from './compliance-config.ts';
 import { readOwnership } from './codeowners.ts';
 import type { ExtractionEvidence } from './evidence.ts';

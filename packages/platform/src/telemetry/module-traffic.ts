@@ -37,7 +37,7 @@ export function internalCaller(): string {
 
 /**
  * The run-time evidence of the extraction report, kept in memory between flushes
- * (traffic-store.ts writes it to the database): synchronous calls per
+ * (`@shop/distribution`'s traffic-store.ts writes it to the database): synchronous calls per
  * (caller → callee, method), requests and CPU time per module.
  *
  * CPU is an approximation, and is documented as such (docs/extraction.md): the process's CPU
