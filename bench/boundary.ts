@@ -3,6 +3,7 @@ import { InventoryMethods, type InventoryApi } from '@shop/inventory-contract';
 import { Database, InProcessBus, Telemetry, createLogger, instrumentApi } from '@shop/platform';
 import { RemoteModule, ServiceCredential, boundaryApi, handedTo, remoteApi } from '@shop/distribution';
 import { APP_ARGS, SERVICE_SECRET, appEnv, deleteNatsStream, log, round, seedProducts, spawnServer, summary, tempDir, type BenchEnv } from './lib.ts';
+import { MODULE_NAMES } from '../packages/app/src/topology-config.ts';
 
 /**
  * boundary_call: `InventoryApi.getProducts([a, b])` (what orders calls per order) in process,
@@ -28,7 +29,8 @@ export async function runBoundary(env: BenchEnv): Promise<BoundaryResults> {
   // The process hosting inventory alone (it migrates the schema); the products are seeded through it.
   log('boundary: starting a process hosting inventory');
   const nats = env.nats;
-  const elsewhere = { ORDERS_URL: 'http://127.0.0.1:9', PAYMENTS_URL: 'http://127.0.0.1:9', NOTIFICATIONS_URL: 'http://127.0.0.1:9', REVIEWS_URL: 'http://127.0.0.1:9' };
+  // Every other module placed at an address nobody answers: inventory calls none of them.
+  const elsewhere = Object.fromEntries(MODULE_NAMES.filter((name) => name !== 'inventory').map((name) => [`${name.toUpperCase()}_URL`, 'http://127.0.0.1:9']));
   const host = nats
     ? await spawnServer(APP_ARGS, appEnv(db.url, await tempDir(env, 'shop-bench-inv-'), { MODULES: 'inventory', SERVICE_SECRET, NATS_URL: nats.url, NATS_STREAM: `BENCH_BOUNDARY_${process.pid}`, NATS_SUBJECT_PREFIX: `bench.boundary.${process.pid}`, ...elsewhere }))
     : undefined;

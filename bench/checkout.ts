@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { APP_ARGS, SERVICE_SECRET, appEnv, deleteNatsStream, freePort, http, log, round, seedProducts, sleep, spawnServer, summary, tempDir, token, type BenchEnv, type Child } from './lib.ts';
+import { MODULE_NAMES } from '../packages/app/src/topology-config.ts';
 
 /**
  * checkout: create an order → pay it (test provider, a card that captures) → observe it
@@ -17,10 +18,12 @@ export interface CheckoutFigures {
 
 export interface CheckoutResults {
   one_process: CheckoutFigures;
+  /** One process per module, events over NATS (named when the system had four). */
   four_processes: CheckoutFigures | { skipped: string };
 }
 
-const MODULES = ['orders', 'inventory', 'payments', 'notifications'] as const;
+/** One process per module: every module of the system. */
+const MODULES = MODULE_NAMES;
 
 export async function runCheckout(env: BenchEnv): Promise<CheckoutResults> {
   const { quick } = env.settings;

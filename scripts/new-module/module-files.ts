@@ -53,7 +53,7 @@ export const ${module}Migrations: ModuleMigrations = {
 export function create${Module}Module(deps: ModuleDeps): ModuleInstance<${Module}Api> {
   const runtime = createModuleRuntime('${module}', deps);
   const service = new ${Module}Service({ db: deps.db, uow: runtime.uow });
-  return runtime.instance<${Module}Api>({ api: service, routes: ${module}Routes, subscriptions: ${module}Subscriptions(runtime.uow) });
+  return runtime.instance<${Module}Api>({ api: service, subscriptions: ${module}Subscriptions(runtime.uow) });
 }
 
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */

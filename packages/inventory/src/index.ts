@@ -15,7 +15,6 @@ export function createInventoryModule(deps: ModuleDeps): ModuleInstance<Inventor
   const runtime = createModuleRuntime('inventory', deps);
   return runtime.instance<InventoryApi>({
     api: new InventoryService(deps.db.kysely),
-    routes: inventoryRoutes,
     subscriptions: inventorySubscriptions(runtime.uow),
   });
 }

@@ -45,7 +45,6 @@ export function createNotificationsModule(deps: NotificationsModuleDeps): Module
   const sender = new NotificationSender({ db: deps.db, uow: runtime.uow, channels, logger: runtime.logger, callOut: runtime.callOut }, deps.delivery);
   return runtime.instance<NotificationsApi>({
     api: service,
-    routes: notificationsRoutes,
     subscriptions: notificationsSubscriptions(runtime.uow, service, () => sender.kick()),
     // Sends under way finish (and publish NotificationSent) before the outbox drains.
     workers: [sender],

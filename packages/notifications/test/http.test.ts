@@ -5,6 +5,7 @@ import { OrderConfirmed } from '@shop/orders-contract';
 import { TokenVerifier, buildHttpServer, createLogger, signToken } from '@shop/platform';
 import { subscribeBrowser } from './support/browser.ts';
 import { orderPayload, startNotifications, type NotificationsHarness } from './support/harness.ts';
+import { notificationsRoutes } from '../src/index.ts';
 
 const SECRET = 'notifications-http-test-secret-0123456789';
 let h: NotificationsHarness;
@@ -17,7 +18,7 @@ beforeAll(async () => {
     logger: createLogger('silent'),
     telemetry: deps.telemetry,
     verifier: new TokenVerifier({ kind: 'hs256', secret: SECRET }),
-    apiRoutes: [h.module.routes],
+    apiRoutes: [notificationsRoutes(h.module.api)],
     readiness: async () => ({ ready: true }),
     version: 'test',
   });

@@ -20,7 +20,7 @@ export interface OrdersModuleDeps extends ModuleDeps {
 export function createOrdersModule(deps: OrdersModuleDeps): ModuleInstance<OrdersApi> {
   const runtime = createModuleRuntime('orders', deps);
   const service = new OrdersService({ db: deps.db, uow: runtime.uow, inventory: deps.inventory });
-  return runtime.instance<OrdersApi>({ api: service, routes: ordersRoutes, subscriptions: ordersSubscriptions(runtime.uow, service) });
+  return runtime.instance<OrdersApi>({ api: service, subscriptions: ordersSubscriptions(runtime.uow, service) });
 }
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
 export { ordersRoutes } from './http.ts';

@@ -40,7 +40,6 @@ export function createPaymentsModule(deps: PaymentsModuleDeps): ModuleInstance<P
   );
   return runtime.instance<PaymentsApi>({
     api: new PaymentsService({ db: deps.db, uow: runtime.uow, orders: deps.orders, settlement }),
-    routes: (api) => paymentsRoutes(api, deps.orders),
     subscriptions: paymentsSubscriptions(runtime.uow, settlement),
     // Stopped in reverse: the reconciler first, then the refunds already decided finish, so their events are written.
     workers: [{ stop: () => settlement.idle() }, reconciler],

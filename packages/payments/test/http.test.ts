@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Telemetry, TokenVerifier, buildHttpServer, createLogger, signToken } from '@shop/platform';
 import { startPaymentsHarness, type PaymentsHarness } from './support/harness.ts';
+import { paymentsRoutes } from '../src/index.ts';
 
 const SECRET = 'payments-http-test-secret-at-least-32-chars';
 
@@ -15,7 +16,7 @@ describe('payments over HTTP', () => {
       logger: createLogger('silent'),
       telemetry: new Telemetry(),
       verifier: new TokenVerifier({ kind: 'hs256', secret: SECRET }),
-      apiRoutes: [h.module.routes],
+      apiRoutes: [paymentsRoutes(h.module.api, h.orders)],
       readiness: async () => ({ ready: true }),
       version: 'test',
     });

@@ -1,4 +1,3 @@
-import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { ModuleDatabase } from './db/pool.ts';
 import type { EventBus, Subscription } from './events/bus.ts';
@@ -24,8 +23,6 @@ export interface ModuleInstance<Api extends object = object> {
   readonly api: Api;
   /** Its implementation, not wrapped: the composition root wraps it once per hand-over (`boundaryApi`). */
   readonly service: Api;
-  /** Its public routes: an encapsulated Fastify plugin, mounted under `/api` behind auth. */
-  readonly routes: FastifyPluginAsync;
   /** The events it consumes. */
   readonly subscriptions: readonly Subscription[];
   /** Its outbox, for admin views and draining. */
@@ -51,7 +48,7 @@ export function createModuleRuntime(name: string, deps: ModuleDeps) {
     instrument,
     callOut: externalCalls(name, deps.telemetry),
     /**
-     * The module as the composition root takes it: its API instrumented, its routes, its
+     * The module as the composition root takes it: its API instrumented (and bare), its
      * subscriptions, and its workers (a sender, a reconciler) started after the outbox and
      * stopped before it, in reverse order, so what they finish is still written and delivered.
      */
@@ -62,7 +59,6 @@ export function createModuleRuntime(name: string, deps: ModuleDeps) {
         name,
         api,
         service: parts.api,
-        routes: parts.routes(api),
         subscriptions: parts.subscriptions,
         outbox,
         start: async () => {
@@ -82,8 +78,6 @@ export function createModuleRuntime(name: string, deps: ModuleDeps) {
 export interface ModuleParts<Api extends object> {
   /** Its service, as other modules call it (instrumented here). */
   readonly api: Api;
-  /** Its public routes, over the instrumented API. */
-  readonly routes: (api: Api) => FastifyPluginAsync;
   readonly subscriptions: readonly Subscription[];
   /** Background work with the module's lifetime, started in this order and stopped in reverse. */
   readonly workers?: readonly ModuleWorker[];

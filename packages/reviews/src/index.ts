@@ -20,7 +20,7 @@ export interface ReviewsModuleDeps extends ModuleDeps {
 export function createReviewsModule(deps: ReviewsModuleDeps): ModuleInstance<ReviewsApi> {
   const runtime = createModuleRuntime('reviews', deps);
   const service = new ReviewsService({ db: deps.db, uow: runtime.uow, inventory: deps.inventory });
-  return runtime.instance<ReviewsApi>({ api: service, routes: reviewsRoutes, subscriptions: reviewsSubscriptions(runtime.uow, runtime.logger) });
+  return runtime.instance<ReviewsApi>({ api: service, subscriptions: reviewsSubscriptions(runtime.uow, runtime.logger) });
 }
 
 /** The module's public routes over any implementation of its interface (local, remote, or switched). */
