@@ -13,6 +13,9 @@ const SERVICE_SECRET = 'extraction-test-service-secret-0123456789';
  * boundaries by caller, flushed into platform.module_calls / module_usage, then read back by
  * `GET /api/admin/extraction` with each module's evidence beside its scores.
  */
+/** The modules the traffic below reaches: the checkout's four, and reviews (a product's reviews asked for). */
+const EXERCISED = ['orders', 'inventory', 'payments', 'notifications', 'reviews'];
+
 describe('extraction report on a running app', () => {
   let t: TestApp;
   const minuteAgo = () => ({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000) });
@@ -85,7 +88,8 @@ describe('extraction report on a running app', () => {
       expect(module.total).toBe(module.criteria.reduce((sum: number, criterion: any) => sum + criterion.score, 0));
       expect(module.recommend_extraction).toBe(module.total >= 6);
       const [communication, scaling] = module.criteria;
-      expect(communication.has_evidence, module.module).toBe(true);
+      // Evidence for every module this test's traffic reached (a module added later and never called has none, and says so).
+      if (EXERCISED.includes(module.module)) expect(communication.has_evidence, module.module).toBe(true);
       expect(scaling.evidence, module.module).toMatch(/% of requests \(\d+ of \d+, .*\) and \d+% of CPU time/);
     }
     const communication = (module: string) => byModule[module].criteria[0].evidence as string;
