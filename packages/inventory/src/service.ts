@@ -10,7 +10,7 @@ import {
   type Product,
   type Reservation,
 } from '@shop/inventory-contract';
-import { fingerprint, invalidInput } from '@shop/platform';
+import { fingerprint, invalidInput, isUniqueViolation } from '@shop/platform';
 import { MAX_STOCK, stockAfter } from './domain.ts';
 import * as repo from './repository.ts';
 
@@ -29,7 +29,7 @@ export class InventoryService implements InventoryApi {
       const { created, row } = await repo.createProduct(this.#db, { id: randomUUID(), ...input, ...request });
       return { product: repo.toProduct(row), created };
     } catch (error) {
-      if ((error as { code?: string }).code !== '23505') throw error;
+      if (!isUniqueViolation(error)) throw error;
       // A racing retry with the same key can lose on the SKU's unique index before the key's
       // (the insert arbitrates only the key): that is a replay, not a conflict.
       const raced = key ? await repo.findByIdempotencyKey(this.#db, request) : undefined;

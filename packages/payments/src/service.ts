@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ModuleError } from '@shop/contract-kit';
 import type { OrdersApi } from '@shop/orders-contract';
 import { PaymentsErrors, type Payment, type PaymentsApi, type ProcessPaymentCommand, type ProcessPaymentResult } from '@shop/payments-contract';
-import { type ModuleDatabase, type UnitOfWork } from '@shop/platform';
+import { isUniqueViolation, type ModuleDatabase, type UnitOfWork } from '@shop/platform';
 import { assertPayable, notPayable, outcomeOf, providerUnavailable, requestHashOf } from './domain.ts';
 import { ProviderUnavailable } from './provider.ts';
 import * as repo from './repository.ts';
@@ -47,7 +47,7 @@ export class PaymentsService implements PaymentsApi {
       .catch((error: unknown) => {
         // The order's other unique rule (one payment in flight or captured) refused it; a racing
         // request with the same key can meet that rule before the key's, so read the key below.
-        if ((error as { code?: string }).code === '23505') return undefined;
+        if (isUniqueViolation(error)) return undefined;
         throw error;
       });
     if (outcome?.created) return outcomeOf(repo.toPayment(await this.#drive(outcome.row)), true);

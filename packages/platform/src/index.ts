@@ -3,7 +3,7 @@ export { PlatformErrors, invalidInput, forbidden, unauthorized } from './errors.
 export { EnvReader, formatDuration } from './config.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { Database, typedDb, type DatabaseOptions, type ModuleDatabase, type TypedDb } from './db/pool.ts';
-export { idempotentCreate, findIdempotent, type IdempotentTable, type IdempotentRequest, type IdempotentCreated } from './db/idempotent-create.ts';
+export { idempotentCreate, findIdempotent, isUniqueViolation, type IdempotentTable, type IdempotentRequest, type IdempotentCreated } from './db/idempotent-create.ts';
 export { closedEntities, type ClosedEntities } from './db/closed-entities.ts';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 export { migrateModule, isMigrated, quoteIdent, type ModuleMigrations, type MigrateOptions } from './db/migrate.ts';

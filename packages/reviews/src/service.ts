@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ModuleError, type PageResult } from '@shop/contract-kit';
 import type { InventoryApi } from '@shop/inventory-contract';
 import { ReviewPosted, ReviewRemoved, ReviewsErrors, type PostReviewCommand, type PostReviewResult, type Remover, type Review, type ReviewsApi } from '@shop/reviews-contract';
-import { fingerprint, type ModuleDatabase, type UnitOfWork } from '@shop/platform';
+import { fingerprint, isUniqueViolation, type ModuleDatabase, type UnitOfWork } from '@shop/platform';
 import { bodyOf } from './domain.ts';
 import * as repo from './repository.ts';
 
@@ -62,8 +62,4 @@ export class ReviewsService implements ReviewsApi {
       tx.publish(ReviewRemoved, { review_id: removed.id, product_id: removed.product_id, rating: removed.rating });
     });
   }
-}
-
-function isUniqueViolation(error: unknown, constraint: string): boolean {
-  return (error as { code?: string; constraint?: string }).code === '23505' && (error as { constraint?: string }).constraint === constraint;
 }

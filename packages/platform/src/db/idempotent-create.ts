@@ -71,3 +71,14 @@ export async function findIdempotent<DB, TB extends keyof DB & string, K extends
   if (row) assertSameRequest(row, request.request_hash, table.what);
   return row;
 }
+
+/**
+ * Whether `error` is PostgreSQL's unique violation (23505), of `constraint` when one is named:
+ * what a caller of `idempotentCreate` catches, outside its transaction, when the table has
+ * another unique rule a racing retry can meet before the key's (then `findIdempotent` tells a
+ * replay from a real conflict).
+ */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const { code, constraint: violated } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '23505' && (constraint === undefined || violated === constraint);
+}
