@@ -37,17 +37,11 @@ CREATE TABLE ${thing}s (
 
 CREATE INDEX ${thing}s_newest ON ${thing}s (created_at DESC, id DESC);
 `,
-    'src/index.ts': `import { fileURLToPath } from 'node:url';
-import { ${Module}Contract, type ${Module}Api } from '@shop/${module}-contract';
+    'src/index.ts': `import { ${Module}Contract, type ${Module}Api } from '@shop/${module}-contract';
 import { createModuleRuntime, defineModule, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
 import { ${module}Subscriptions } from './handlers.ts';
 import { ${module}Routes } from './http.ts';
 import { ${Module}Service } from './service.ts';
-
-export const ${module}Migrations: ModuleMigrations = {
-  schema: '${module}',
-  directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
-};
 
 /** Builds the ${module} module: the kernel gives it its outbox, inbox, unit of work and metrics. */
 export function create${Module}Module(deps: ModuleDeps): ModuleInstance<${Module}Api> {
@@ -66,6 +60,9 @@ export const ${module}Module = defineModule({
   routes: (api) => ${module}Routes(api),
   create: (deps) => create${Module}Module(deps),
 });
+
+/** Its schema and migrations folder, as the definition derives them (what module tests migrate). */
+export const ${module}Migrations: ModuleMigrations = ${module}Module.migrations;
 `,
     'src/domain.ts': `import { invalidInput } from '@shop/platform';
 

@@ -1,14 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { InventoryContract, type InventoryApi } from '@shop/inventory-contract';
 import { createModuleRuntime, defineModule, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
 import { inventorySubscriptions } from './handlers.ts';
 import { inventoryRoutes } from './http.ts';
 import { InventoryService } from './service.ts';
-
-export const inventoryMigrations: ModuleMigrations = {
-  schema: 'inventory',
-  directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
-};
 
 /** Builds the inventory module. It calls no other module; it consumes orders' events (reservations) and reviews' (the rating summary). */
 export function createInventoryModule(deps: ModuleDeps): ModuleInstance<InventoryApi> {
@@ -28,3 +22,6 @@ export const inventoryModule = defineModule({
   routes: (api) => inventoryRoutes(api),
   create: (deps) => createInventoryModule(deps),
 });
+
+/** Its schema and migrations folder, as the definition derives them (what module tests migrate). */
+export const inventoryMigrations: ModuleMigrations = inventoryModule.migrations;

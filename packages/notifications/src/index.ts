@@ -1,5 +1,4 @@
 import type https from 'node:https';
-import { fileURLToPath } from 'node:url';
 import { InventoryContract, type InventoryApi } from '@shop/inventory-contract';
 import { NotificationsContract, type NotificationsApi } from '@shop/notifications-contract';
 import { createModuleRuntime, defineModule, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
@@ -14,11 +13,6 @@ import { resolveVapidKeys } from './vapid-keys.ts';
 
 export { generateVapidKeys } from './channels/push.ts';
 export type { DeliveryOptions } from './sender.ts';
-
-export const notificationsMigrations: ModuleMigrations = {
-  schema: 'notifications',
-  directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
-};
 
 export interface NotificationsModuleDeps extends ModuleDeps {
   /** Product names for emails, read through inventory's interface (local or remote). */
@@ -70,3 +64,6 @@ export const notificationsModule = defineModule<NotificationsApi, { inventory: t
     });
   },
 });
+
+/** Its schema and migrations folder, as the definition derives them (what module tests migrate). */
+export const notificationsMigrations: ModuleMigrations = notificationsModule.migrations;

@@ -1,15 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { InventoryContract, type InventoryApi } from '@shop/inventory-contract';
 import { OrdersContract, type OrdersApi } from '@shop/orders-contract';
 import { createModuleRuntime, defineModule, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
 import { ordersSubscriptions } from './handlers.ts';
 import { ordersRoutes } from './http.ts';
 import { OrdersService } from './service.ts';
-
-export const ordersMigrations: ModuleMigrations = {
-  schema: 'orders',
-  directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
-};
 
 export interface OrdersModuleDeps extends ModuleDeps {
   /** Catalog prices are read through inventory's interface (local or remote, it can't tell). */
@@ -33,3 +27,6 @@ export const ordersModule = defineModule({
   routes: (api) => ordersRoutes(api),
   create: (deps, { uses }) => createOrdersModule({ ...deps, inventory: uses.inventory }),
 });
+
+/** Its schema and migrations folder, as the definition derives them (what module tests migrate). */
+export const ordersMigrations: ModuleMigrations = ordersModule.migrations;

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { OrdersContract, type OrdersApi } from '@shop/orders-contract';
 import { PaymentsContract, type PaymentsApi } from '@shop/payments-contract';
 import { createModuleRuntime, defineModule, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
@@ -13,11 +12,6 @@ import { Settlement } from './settlement.ts';
 
 export { createPaymentProvider };
 export { ProviderUnavailable, type PaymentProvider, type PaymentProviderConfig, type ChargeRequest, type ChargeResult, type RefundRequest, type RefundResult } from './provider.ts';
-
-export const paymentsMigrations: ModuleMigrations = {
-  schema: 'payments',
-  directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
-};
 
 export interface PaymentsModuleDeps extends ModuleDeps {
   /** Orders are read through their interface (local or remote, it can't tell). */
@@ -64,3 +58,6 @@ export const paymentsModule = defineModule<PaymentsApi, { orders: typeof OrdersC
       reconcileAfterMs: settings.reconcileAfterMs,
     }),
 });
+
+/** Its schema and migrations folder, as the definition derives them (what module tests migrate). */
+export const paymentsMigrations: ModuleMigrations = paymentsModule.migrations;

@@ -1,15 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { InventoryContract, type InventoryApi } from '@shop/inventory-contract';
 import { ReviewsContract, type ReviewsApi } from '@shop/reviews-contract';
 import { createModuleRuntime, defineModule, type ModuleDeps, type ModuleInstance, type ModuleMigrations } from '@shop/platform';
 import { reviewsSubscriptions } from './handlers.ts';
 import { reviewsRoutes } from './http.ts';
 import { ReviewsService } from './service.ts';
-
-export const reviewsMigrations: ModuleMigrations = {
-  schema: 'reviews',
-  directory: fileURLToPath(new URL('../migrations/', import.meta.url)),
-};
 
 export interface ReviewsModuleDeps extends ModuleDeps {
   /** Whether a product exists, asked through inventory's interface (local or remote, it can't tell). */
@@ -34,3 +28,6 @@ export const reviewsModule = defineModule({
   routes: (api) => reviewsRoutes(api),
   create: (deps, { uses }) => createReviewsModule({ ...deps, inventory: uses.inventory }),
 });
+
+/** Its schema and migrations folder, as the definition derives them (what module tests migrate). */
+export const reviewsMigrations: ModuleMigrations = reviewsModule.migrations;
